@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# dev.sh -- the two commands of the README, for a fresh Debian machine.
+#
+#   deploy/dev.sh demo   install what is missing, build, start Redis, the
+#                        embedded broker, the processor and the simulator,
+#                        and show the pipeline working (Ctrl-C ends it)
+#   deploy/dev.sh test   install what is missing, build, run the unit and
+#                        integration tests, run them again under ASan+UBSan,
+#                        fuzz the decoder for a bounded time, check formatting
+#
+# Environment: FUZZ_SECONDS (default 60), DEMO_SECONDS (demo runs until
+# Ctrl-C when unset), JOBS (build parallelism, default nproc).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JOBS=${JOBS:-$(nproc)}
+PACKAGES=(build-essential cmake pkg-config librdkafka-dev libhiredis-dev libjansson-dev
+          check redis-server clang libclang-rt-14-dev clang-format kcat)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_packages() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [cmake options...]
+    local dir=$1
+    shift
+    log "building $dir"
+    cmake -S "$ROOT" -B "$ROOT/$dir" "$@" >/dev/null
+    cmake --build "$ROOT/$dir" -j "$JOBS" ${TARGET:+--target "$TARGET"}
+}
+
+check_format() {
+    log "checking clang-format"
+    local bad
+    bad=$(cd "$ROOT"; git ls-files '*.c' '*.h' | xargs clang-format --dry-run 2>&1 |
+          grep -o '^[^:]*\.[ch]' | sort -u || true)
+    if [ -n "$bad" ]; then
+        echo "not clang-formatted:" >&2
+        echo "$bad" >&2
+        return 1
+    fi
+}
+
+fuzz() {
+    local seconds=${FUZZ_SECONDS:-60}
+    TARGET=fuzz_decoder build build-fuzz -DCMAKE_C_COMPILER=clang -DCALLPULSE_FUZZ=ON -DCALLPULSE_TESTS=OFF \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    local corpus
+    corpus=$(mktemp -d)
+    cp "$ROOT"/tests/fuzz/corpus/decoder/* "$corpus"/
+    log "fuzzing the decoder for ${seconds} s"
+    "$ROOT/build-fuzz/tests/fuzz/fuzz_decoder" -max_total_time="$seconds" -print_final_stats=1 \
+        -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$ROOT/build-fuzz/" "$corpus" \
+        2>"$ROOT/build-fuzz/fuzz.log" || { tail -50 "$ROOT/build-fuzz/fuzz.log"; return 1; }
+    grep -E 'stat::number_of_executed_units|stat::peak_rss' "$ROOT/build-fuzz/fuzz.log"
+    rm -rf "$corpus"
+}
+
+cmd_test() {
+    ensure_packages
+    check_format
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    log "tests"
+    ctest --test-dir "$ROOT/build" --output-on-failure
+    build build-asan -DCALLPULSE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    log "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir "$ROOT/build-asan" --output-on-failure
+    fuzz
+    log "all tests passed"
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + RANDOM % 20000))
+}
+
+cmd_demo() {
+    ensure_packages
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    local bin="$ROOT/build/callpulse" dir pids=()
+    dir=$(mktemp -d /tmp/callpulse-demo-XXXXXX)
+    cleanup() {
+        log "stopping the demo"
+        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+            kill -TERM "${pids[$i]}" 2>/dev/null || true
+            wait "${pids[$i]}" 2>/dev/null || true
+        done
+        grep -h "stopped:" "$dir/run.log" >&2 || true
+        log "logs kept in $dir"
+    }
+    trap cleanup EXIT
+    trap 'exit 0' INT TERM
+
+    local port
+    port=$(free_port)
+    log "redis-server on 127.0.0.1:$port"
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+        >"$dir/redis.log" 2>&1 &
+    pids+=($!)
+
+    log "embedded Kafka broker"
+    "$bin" broker --partitions 8 --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
+    local brokers
+    brokers=$(cat "$dir/bootstrap")
+    log "broker at $brokers"
+
+    cat >"$dir/config.json" <<JSON
+{"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}}}
+JSON
+    log "processor (log: $dir/run.log)"
+    "$bin" run --config "$dir/config.json" --brokers "$brokers" \
+        --redis "redis://127.0.0.1:$port" --group demo 2>"$dir/run.log" &
+    pids+=($!)
+
+    log "simulator: 60 agents in 6 teams, 3 of them struggling, 1% bad events, 1% duplicates"
+    "$bin" simulate --brokers "$brokers" --agents 60 --teams 6 --struggling 3 --rate 300 \
+        --bad 0.01 --dup 0.01 ${DEMO_SECONDS:+--duration "$DEMO_SECONDS"} \
+        2>"$dir/simulate.log" &
+    pids+=($!)
+
+    log "the processor reports every 10 s; dead letters by reason at the end (Ctrl-C to stop)"
+    local until=$((SECONDS + ${DEMO_SECONDS:-31536000}))
+    tail -n +1 -F "$dir/run.log" 2>/dev/null | grep --line-buffered -E "progress|assigned|ERROR|WARN" &
+    local tailer=$!
+    while [ $SECONDS -lt "$until" ] && kill -0 "${pids[2]}" 2>/dev/null; do sleep 1; done
+    kill "$tailer" 2>/dev/null || true
+    log "dead letters so far (kcat on $brokers):"
+    kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |
+        grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
+}
+
+case "${1:-}" in
+test) cmd_test ;;
+demo) cmd_demo ;;
+*)
+    echo "usage: deploy/dev.sh test|demo" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,45 @@
+/* metrics.h -- the processor's counters.
+ *
+ * Plain counters updated by the consumer thread only; readers in other
+ * threads (the HTTP endpoint) take a consistent snapshot under the lock. */
+#ifndef CALLPULSE_METRICS_H
+#define CALLPULSE_METRICS_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decoder.h"
+
+typedef struct cp_metrics_values {
+    uint64_t consumed;                 /* messages taken from Kafka */
+    uint64_t events[CP_EV_TYPE_COUNT]; /* accepted, by type */
+    uint64_t invalid[CP_REJ_COUNT];    /* dead-lettered, by reason */
+    uint64_t dlq_acked;                /* dead letters acknowledged */
+    uint64_t batches;                  /* processing batches */
+    uint64_t batch_events;             /* messages over all batches */
+    uint64_t commits, commit_failures; /* offset commits sent / failed */
+    uint64_t rebalances;               /* assignments + revocations */
+} cp_metrics_values;
+
+typedef struct cp_metrics {
+    pthread_mutex_t lock;
+    cp_metrics_values v;
+} cp_metrics;
+
+void cp_metrics_init(cp_metrics *m);
+void cp_metrics_destroy(cp_metrics *m);
+
+/* Copy the counters under the lock. */
+void cp_metrics_snapshot(cp_metrics *m, cp_metrics_values *out);
+
+/* Publish a batch's local counters (added to the shared ones). */
+void cp_metrics_add(cp_metrics *m, const cp_metrics_values *delta);
+
+uint64_t cp_metrics_invalid_total(const cp_metrics_values *v);
+uint64_t cp_metrics_events_total(const cp_metrics_values *v);
+
+/* One-line JSON summary: {"consumed":..,"valid":..,"dead_letters":..,...} */
+void cp_metrics_summary(const cp_metrics_values *v, char *buf, size_t size);
+
+#endif

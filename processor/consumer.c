@@ -1,0 +1,443 @@
+/* consumer.c -- the consumer group loop of `callpulse run` (consumer.h).
+ *
+ * One thread does everything, in the shape of librdkafka's
+ * examples/consumer.c:
+ *
+ *   gather   rd_kafka_consumer_poll() for the first message (returns the
+ *            moment one is there), then without waiting up to batch_max;
+ *   handle   decode each message; a rejected one is produced to the DLQ and
+ *            stays pending until acknowledged; an accepted one advances its
+ *            partition's event-time clock and joins the batch;
+ *   apply    hand the accepted events to the engine;
+ *   service  serve the producer's delivery reports, retry failed dead
+ *            letters, commit progress every kafka.commit_interval_ms.
+ *
+ * The producer's queue wakes the consumer poll when a delivery report
+ * arrives, so acknowledgements are never left waiting for a poll timeout.
+ * Offsets are committed by us (enable.auto.commit=false) with the
+ * partition clock as metadata; see progress.h. */
+#include "consumer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "deadletter.h"
+#include "kafka_io.h"
+#include "log.h"
+#include "progress.h"
+
+#define POLL_IDLE_MS      200  /* longest sleep in poll when nothing arrives */
+#define SHUTDOWN_FLUSH_MS 5000 /* wait for dead-letter acks on shutdown */
+#define REVOKE_FLUSH_MS   5000 /* ... and before giving partitions away */
+#define COMMITTED_TIMEOUT 10000
+#define STATS_INTERVAL_MS 10000 /* a progress line in the log */
+
+typedef struct cp_consumer {
+    const cp_config *cfg;
+    cp_metrics *metrics;
+    cp_metrics_values local; /* counters not yet published */
+    rd_kafka_t *rk;          /* consumer */
+    rd_kafka_t *producer;    /* dead letters (and, later, outputs) */
+    rd_kafka_queue_t *consumer_queue;
+    rd_kafka_queue_t *producer_queue;
+    cp_progress progress;
+    cp_deadletter dl;
+    cp_decode_limits limits;
+    int64_t lateness_ms;
+    rd_kafka_message_t **msgs; /* the batch in hand */
+    size_t n_msgs;
+    int64_t next_commit_ms;
+    int64_t next_stats_ms;
+    cp_metrics_values last_stats; /* counters at the last progress line */
+    int fatal;
+    char *err;
+    size_t errsz;
+} cp_consumer;
+
+/* ---- offsets ------------------------------------------------------------ */
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+    cp_consumer *c = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        if (err || offsets->elems[i].err) {
+            cp_progress_commit_failed(&c->progress, offsets->elems[i].partition);
+            c->local.commit_failures++;
+        }
+    }
+    if (err)
+        cp_warn("offset commit failed, will retry: %s", rd_kafka_err2str(err));
+}
+
+/* Commit what is safely handled. sync: wait for the broker's answer. */
+static void commit_progress(cp_consumer *c, int sync) {
+    rd_kafka_topic_partition_list_t *list =
+        cp_progress_commit_list(&c->progress, c->cfg->input_topic, 0);
+    if (!list)
+        return;
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, list, sync ? 0 : 1);
+    c->local.commits++;
+    if (err) {
+        cp_warn("offset commit of %d partition(s) failed: %s", list->cnt, rd_kafka_err2str(err));
+        for (int i = 0; i < list->cnt; i++)
+            cp_progress_commit_failed(&c->progress, list->elems[i].partition);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* ---- producer ----------------------------------------------------------- */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque) {
+    cp_consumer *c = opaque;
+    const cp_delivery_kind *kind = rkm->_private;
+    (void)rk;
+    if (kind && *kind == CP_DELIVERY_DEADLETTER) {
+        cp_deadletter_on_delivery(&c->dl, rkm);
+        if (!rkm->err)
+            c->local.dlq_acked++;
+    }
+}
+
+/* The producer's queue became non-empty: wake the consumer poll. */
+static void on_producer_event(rd_kafka_t *rk, void *opaque) {
+    (void)rk;
+    rd_kafka_queue_yield(opaque);
+}
+
+/* Wait until every dead letter is acknowledged or the deadline passes. */
+static void drain_deliveries(cp_consumer *c, int timeout_ms) {
+    int64_t deadline = cp_now_mono_ms() + timeout_ms;
+    while (cp_progress_pending_total(&c->progress) > 0 && cp_now_mono_ms() < deadline) {
+        rd_kafka_poll(c->producer, 50);
+        cp_deadletter_service(&c->dl, cp_now_mono_ms());
+    }
+    if (cp_progress_pending_total(&c->progress) > 0)
+        cp_warn("%zu dead letter(s) not acknowledged in time; their offsets stay uncommitted",
+                cp_progress_pending_total(&c->progress));
+}
+
+/* ---- handling a batch --------------------------------------------------- */
+
+static void send_dead_letter(cp_consumer *c, const rd_kafka_message_t *m, cp_partition *part,
+                             cp_reject reason, const char *detail) {
+    char err[CP_ERRBUF];
+    c->local.invalid[reason]++;
+    cp_debug("dead letter %d/%lld: %s: %s", (int)m->partition, (long long)m->offset,
+             cp_reject_name(reason), detail);
+    if (cp_deadletter_send(&c->dl, m, part, reason, detail, err, sizeof(err)) != 0)
+        cp_error("%s", err);
+}
+
+/* Decode one message; accepted events advance the partition clock. */
+static void handle_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t now_ms) {
+    char detail[256];
+    cp_event ev;
+    cp_partition *part = cp_progress_find(&c->progress, m->partition);
+
+    if (!part) /* not ours any more (revoked while in hand) */
+        return;
+    cp_reject r =
+        cp_event_decode(m->payload, m->len, now_ms, &c->limits, &ev, detail, sizeof(detail));
+    if (r == CP_OK && m->key_len > c->limits.max_bytes) {
+        r = CP_REJ_TOO_LARGE;
+        snprintf(detail, sizeof(detail), "message key is %zu bytes, the limit is %zu", m->key_len,
+                 c->limits.max_bytes);
+    }
+    if (r == CP_OK && part->clock_ms != CP_CLOCK_UNSET &&
+        ev.ts_ms < part->clock_ms - c->lateness_ms) {
+        r = CP_REJ_TOO_LATE;
+        snprintf(detail, sizeof(detail),
+                 "ts is %lld ms behind partition %d's clock (lateness limit %lld ms)",
+                 (long long)(part->clock_ms - ev.ts_ms), (int)m->partition,
+                 (long long)c->lateness_ms);
+    }
+    if (r != CP_OK) {
+        send_dead_letter(c, m, part, r, detail);
+    } else {
+        if (part->clock_ms == CP_CLOCK_UNSET || ev.ts_ms > part->clock_ms)
+            part->clock_ms = ev.ts_ms;
+        c->local.events[ev.type]++;
+    }
+    cp_progress_handled(part, m->offset);
+}
+
+static void publish_metrics(cp_consumer *c) {
+    cp_metrics_add(c->metrics, &c->local);
+    memset(&c->local, 0, sizeof(c->local));
+}
+
+/* Handle and release every message in hand. */
+static void process_batch(cp_consumer *c) {
+    int64_t now_ms = cp_now_wall_ms();
+    if (c->n_msgs == 0)
+        return;
+    for (size_t i = 0; i < c->n_msgs; i++) {
+        handle_message(c, c->msgs[i], now_ms);
+        rd_kafka_message_destroy(c->msgs[i]);
+    }
+    c->local.consumed += c->n_msgs;
+    c->local.batches++;
+    c->local.batch_events += c->n_msgs;
+    c->n_msgs = 0;
+    publish_metrics(c);
+}
+
+/* Drop the messages in hand unprocessed (their partitions were lost). */
+static void discard_batch(cp_consumer *c) {
+    for (size_t i = 0; i < c->n_msgs; i++)
+        rd_kafka_message_destroy(c->msgs[i]);
+    c->n_msgs = 0;
+}
+
+/* ---- rebalance ---------------------------------------------------------- */
+
+static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, COMMITTED_TIMEOUT);
+    if (err)
+        cp_warn("cannot read committed offsets (%s); partition clocks restart empty",
+                rd_kafka_err2str(err));
+    if (cp_progress_assign(&c->progress, parts) != 0) {
+        snprintf(c->err, c->errsz, "out of memory on partition assignment");
+        c->fatal = 1;
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        cp_info("assigned %s [%d] at offset %lld", parts->elems[i].topic,
+                (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
+    err = rd_kafka_assign(c->rk, parts);
+    if (err) {
+        snprintf(c->err, c->errsz, "assign failed: %s", rd_kafka_err2str(err));
+        c->fatal = 1;
+    }
+}
+
+/* Finish what is in hand, wait for dead-letter acks, commit, let go. */
+static void on_revoke(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
+    int lost = rd_kafka_assignment_lost(c->rk);
+    cp_info("revoking %d partition(s)%s", parts->cnt, lost ? " (assignment lost)" : "");
+    if (lost) {
+        discard_batch(c);
+    } else {
+        process_batch(c);
+        drain_deliveries(c, REVOKE_FLUSH_MS);
+        commit_progress(c, 1);
+    }
+    cp_progress_clear(&c->progress);
+    rd_kafka_assign(c->rk, NULL);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    cp_consumer *c = opaque;
+    (void)rk;
+    c->local.rebalances++;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        on_assign(c, parts);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        on_revoke(c, parts);
+    } else {
+        cp_error("rebalance error: %s", rd_kafka_err2str(err));
+        discard_batch(c);
+        cp_progress_clear(&c->progress);
+        rd_kafka_assign(c->rk, NULL);
+    }
+    publish_metrics(c);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+/* A consumer error message: fatal ones stop the processor. */
+static void consumer_error(cp_consumer *c, rd_kafka_message_t *m) {
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char reason[512];
+        rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
+        snprintf(c->err, c->errsz, "fatal Kafka error: %s", reason);
+        c->fatal = 1;
+    } else {
+        cp_warn("consumer: %s", rd_kafka_message_errstr(m));
+    }
+    rd_kafka_message_destroy(m);
+}
+
+/* Poll until the batch is full or no message is immediately available. */
+static void gather(cp_consumer *c) {
+    int timeout = POLL_IDLE_MS;
+    while (c->n_msgs < (size_t)c->cfg->batch_max && !cp_rt.stop && !c->fatal) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout);
+        if (!m)
+            return;
+        if (m->err) {
+            consumer_error(c, m);
+            continue;
+        }
+        c->msgs[c->n_msgs++] = m;
+        timeout = 0;
+    }
+}
+
+/* One log line of progress since the last one, when anything moved. */
+static void log_progress(cp_consumer *c) {
+    cp_metrics_values v;
+    cp_metrics_snapshot(c->metrics, &v);
+    uint64_t consumed = v.consumed - c->last_stats.consumed;
+    if (consumed > 0)
+        cp_info("progress: %llu consumed (%.0f/s), %llu valid, %llu dead letters; totals %llu "
+                "consumed, %llu dead letters",
+                (unsigned long long)consumed, consumed * 1000.0 / STATS_INTERVAL_MS,
+                (unsigned long long)(cp_metrics_events_total(&v) -
+                                     cp_metrics_events_total(&c->last_stats)),
+                (unsigned long long)(cp_metrics_invalid_total(&v) -
+                                     cp_metrics_invalid_total(&c->last_stats)),
+                (unsigned long long)v.consumed, (unsigned long long)cp_metrics_invalid_total(&v));
+    c->last_stats = v;
+}
+
+static void service(cp_consumer *c) {
+    int64_t now = cp_now_mono_ms();
+    rd_kafka_poll(c->producer, 0);
+    cp_deadletter_service(&c->dl, now);
+    if (now >= c->next_commit_ms) {
+        commit_progress(c, 0);
+        c->next_commit_ms = now + c->cfg->commit_interval_ms;
+    }
+    publish_metrics(c);
+    if (now >= c->next_stats_ms) {
+        log_progress(c);
+        c->next_stats_ms = now + STATS_INTERVAL_MS;
+    }
+}
+
+/* ---- setup and teardown ------------------------------------------------- */
+
+static int create_clients(cp_consumer *c) {
+    static const char *const producer_defaults[] = {
+        "enable.idempotence", "true", "linger.ms", "1", "message.max.bytes", "2000000", NULL};
+    static const char *const consumer_defaults[] = {"auto.offset.reset",
+                                                    "earliest",
+                                                    "partition.assignment.strategy",
+                                                    "range,roundrobin",
+                                                    "client.id",
+                                                    "callpulse",
+                                                    NULL};
+    static const char *const consumer_required[] = {"enable.auto.commit",
+                                                    "false",
+                                                    "enable.auto.offset.store",
+                                                    "false",
+                                                    "enable.partition.eof",
+                                                    "false",
+                                                    NULL};
+    rd_kafka_conf_t *conf;
+
+    if (!(conf = cp_kafka_conf(c->cfg, producer_defaults, NULL, c->err, c->errsz)))
+        return -1;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, c);
+    if (!(c->producer = cp_kafka_new(RD_KAFKA_PRODUCER, conf, c->err, c->errsz)))
+        return -1;
+
+    if (!(conf = cp_kafka_conf(c->cfg, consumer_defaults, consumer_required, c->err, c->errsz)))
+        return -1;
+    if (rd_kafka_conf_set(conf, "group.id", c->cfg->group_id, c->err, c->errsz) !=
+        RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    rd_kafka_conf_set_opaque(conf, c);
+    if (!(c->rk = cp_kafka_new(RD_KAFKA_CONSUMER, conf, c->err, c->errsz)))
+        return -1;
+    rd_kafka_poll_set_consumer(c->rk);
+
+    c->consumer_queue = rd_kafka_queue_get_consumer(c->rk);
+    c->producer_queue = rd_kafka_queue_get_main(c->producer);
+    rd_kafka_queue_cb_event_enable(c->producer_queue, on_producer_event, c->consumer_queue);
+    return 0;
+}
+
+static int subscribe(cp_consumer *c) {
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, c->cfg->input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(c->err, c->errsz, "cannot subscribe to %s: %s", c->cfg->input_topic,
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    cp_info("consuming %s as group %s from %s", c->cfg->input_topic, c->cfg->group_id,
+            c->cfg->brokers);
+    return 0;
+}
+
+/* Finish, commit, leave the group, flush, destroy: the order matters
+ * (rd_kafka_destroy hangs while objects of the instance are alive). */
+static void shutdown_clients(cp_consumer *c) {
+    if (c->rk) {
+        process_batch(c);
+        drain_deliveries(c, SHUTDOWN_FLUSH_MS);
+        commit_progress(c, 1);
+        rd_kafka_consumer_close(c->rk); /* revoke callback commits again */
+    }
+    if (c->producer_queue) {
+        rd_kafka_queue_cb_event_enable(c->producer_queue, NULL, NULL);
+        rd_kafka_queue_destroy(c->producer_queue);
+    }
+    if (c->consumer_queue)
+        rd_kafka_queue_destroy(c->consumer_queue);
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    if (c->producer) {
+        rd_kafka_flush(c->producer, SHUTDOWN_FLUSH_MS);
+        rd_kafka_poll(c->producer, 0);
+        cp_deadletter_destroy(&c->dl);
+        rd_kafka_destroy(c->producer);
+    }
+    publish_metrics(c);
+}
+
+int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t errsz) {
+    cp_consumer c;
+    int rc = -1;
+
+    memset(&c, 0, sizeof(c));
+    c.cfg = cfg;
+    c.metrics = metrics;
+    c.err = err;
+    c.errsz = errsz;
+    c.limits.max_bytes = (size_t)cfg->max_event_bytes;
+    c.limits.future_skew_ms = (int64_t)cfg->future_skew_s * 1000;
+    c.lateness_ms = (int64_t)cfg->lateness_s * 1000;
+    cp_progress_init(&c.progress);
+    err[0] = '\0';
+
+    c.msgs = calloc((size_t)cfg->batch_max, sizeof(*c.msgs));
+    if (!c.msgs) {
+        snprintf(err, errsz, "out of memory for a batch of %d messages", cfg->batch_max);
+        goto done;
+    }
+    if (create_clients(&c) != 0)
+        goto done;
+    cp_deadletter_init(&c.dl, c.producer, cfg->dlq_topic, &c.progress);
+    if (subscribe(&c) != 0)
+        goto done;
+    c.next_commit_ms = cp_now_mono_ms() + cfg->commit_interval_ms;
+    c.next_stats_ms = cp_now_mono_ms() + STATS_INTERVAL_MS;
+
+    while (!cp_rt.stop && !c.fatal) {
+        gather(&c);
+        process_batch(&c);
+        service(&c);
+    }
+    if (!c.fatal) {
+        cp_info("stop requested (signal %d): finishing", (int)cp_rt.signal);
+        rc = 0;
+    }
+done:
+    shutdown_clients(&c);
+    cp_progress_clear(&c.progress);
+    free(c.msgs);
+    return rc;
+}

@@ -1,0 +1,63 @@
+/* metrics.c -- counters of the processor (metrics.h). */
+#include "metrics.h"
+
+#include <string.h>
+
+void cp_metrics_init(cp_metrics *m) {
+    memset(m, 0, sizeof(*m));
+    pthread_mutex_init(&m->lock, NULL);
+}
+
+void cp_metrics_destroy(cp_metrics *m) {
+    pthread_mutex_destroy(&m->lock);
+}
+
+void cp_metrics_snapshot(cp_metrics *m, cp_metrics_values *out) {
+    pthread_mutex_lock(&m->lock);
+    *out = m->v;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void cp_metrics_add(cp_metrics *m, const cp_metrics_values *d) {
+    const uint64_t *src = (const uint64_t *)d;
+    uint64_t *dst = (uint64_t *)&m->v;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < sizeof(*d) / sizeof(uint64_t); i++)
+        dst[i] += src[i];
+    pthread_mutex_unlock(&m->lock);
+}
+
+uint64_t cp_metrics_invalid_total(const cp_metrics_values *v) {
+    uint64_t n = 0;
+    for (int i = 0; i < CP_REJ_COUNT; i++)
+        n += v->invalid[i];
+    return n;
+}
+
+uint64_t cp_metrics_events_total(const cp_metrics_values *v) {
+    uint64_t n = 0;
+    for (int i = 0; i < CP_EV_TYPE_COUNT; i++)
+        n += v->events[i];
+    return n;
+}
+
+void cp_metrics_summary(const cp_metrics_values *v, char *buf, size_t size) {
+    size_t off = 0;
+    int n =
+        snprintf(buf, size,
+                 "{\"consumed\":%llu,\"valid\":%llu,\"dead_letters\":%llu,\"dlq_acked\":%llu,"
+                 "\"batches\":%llu,\"commits\":%llu,\"rebalances\":%llu,\"invalid\":{",
+                 (unsigned long long)v->consumed, (unsigned long long)cp_metrics_events_total(v),
+                 (unsigned long long)cp_metrics_invalid_total(v), (unsigned long long)v->dlq_acked,
+                 (unsigned long long)v->batches, (unsigned long long)v->commits,
+                 (unsigned long long)v->rebalances);
+    for (int i = 1; i < CP_REJ_COUNT && n > 0 && (size_t)n < size - off; i++) {
+        off += (size_t)n;
+        n = snprintf(buf + off, size - off, "%s\"%s\":%llu", i > 1 ? "," : "",
+                     cp_reject_name((cp_reject)i), (unsigned long long)v->invalid[i]);
+    }
+    if (n > 0 && (size_t)n < size - off) {
+        off += (size_t)n;
+        snprintf(buf + off, size - off, "}}");
+    }
+}

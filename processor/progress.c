@@ -1,0 +1,159 @@
+/* progress.c -- per-partition progress and commit positions (progress.h).
+ *
+ * Dead letters of one partition are appended in offset order; their
+ * acknowledgements may arrive in any order (they go to different DLQ
+ * partitions), so each entry has a done flag and the ring's head advances
+ * over done entries only. */
+#include "progress.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cp_progress_init(cp_progress *p) {
+    memset(p, 0, sizeof(*p));
+}
+
+void cp_progress_clear(cp_progress *p) {
+    for (size_t i = 0; i < p->n; i++)
+        free(p->parts[i].pend);
+    free(p->parts);
+    p->parts = NULL;
+    p->n = 0;
+    p->generation++;
+}
+
+int cp_progress_metadata_parse(const void *md, size_t size, int64_t *clock_ms) {
+    char buf[64];
+    long long v;
+    if (!md || size == 0 || size >= sizeof(buf))
+        return -1;
+    memcpy(buf, md, size);
+    buf[size] = '\0';
+    if (sscanf(buf, "cp1 clock=%lld", &v) != 1)
+        return -1;
+    *clock_ms = v;
+    return 0;
+}
+
+int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *committed) {
+    cp_progress_clear(p);
+    if (!committed || committed->cnt == 0)
+        return 0;
+    p->parts = calloc((size_t)committed->cnt, sizeof(cp_partition));
+    if (!p->parts)
+        return -1;
+    for (int i = 0; i < committed->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &committed->elems[i];
+        cp_partition *part = &p->parts[p->n++];
+        part->partition = tp->partition;
+        part->next = tp->offset >= 0 ? tp->offset : -1;
+        part->committed = part->next;
+        if (cp_progress_metadata_parse(tp->metadata, tp->metadata_size, &part->clock_ms) != 0)
+            part->clock_ms = CP_CLOCK_UNSET;
+    }
+    return 0;
+}
+
+cp_partition *cp_progress_find(cp_progress *p, int32_t partition) {
+    for (size_t i = 0; i < p->n; i++)
+        if (p->parts[i].partition == partition)
+            return &p->parts[i];
+    return NULL;
+}
+
+void cp_progress_handled(cp_partition *part, int64_t offset) {
+    if (offset + 1 > part->next)
+        part->next = offset + 1;
+}
+
+int cp_progress_pending_add(cp_partition *part, int64_t offset) {
+    if (part->count == part->cap) {
+        size_t cap = part->cap ? part->cap * 2 : 16;
+        cp_pending *ring = malloc(cap * sizeof(*ring));
+        if (!ring)
+            return -1;
+        for (size_t i = 0; i < part->count; i++)
+            ring[i] = part->pend[(part->head + i) % part->cap];
+        free(part->pend);
+        part->pend = ring;
+        part->cap = cap;
+        part->head = 0;
+    }
+    cp_pending *e = &part->pend[(part->head + part->count) % part->cap];
+    e->offset = offset;
+    e->clock_before = part->clock_ms;
+    e->done = 0;
+    part->count++;
+    return 0;
+}
+
+void cp_progress_pending_done(cp_progress *p, uint64_t generation, int32_t partition,
+                              int64_t offset) {
+    cp_partition *part;
+    if (generation != p->generation || !(part = cp_progress_find(p, partition)))
+        return;
+    for (size_t i = 0; i < part->count; i++) {
+        cp_pending *e = &part->pend[(part->head + i) % part->cap];
+        if (e->offset == offset) {
+            e->done = 1;
+            break;
+        }
+    }
+    while (part->count > 0 && part->pend[part->head].done) {
+        part->head = (part->head + 1) % part->cap;
+        part->count--;
+    }
+}
+
+size_t cp_progress_pending_total(const cp_progress *p) {
+    size_t total = 0;
+    for (size_t i = 0; i < p->n; i++)
+        total += p->parts[i].count;
+    return total;
+}
+
+int64_t cp_progress_safe(const cp_partition *part, int64_t *clock_ms) {
+    if (part->count > 0) {
+        const cp_pending *e = &part->pend[part->head];
+        *clock_ms = e->clock_before;
+        return e->offset;
+    }
+    *clock_ms = part->clock_ms;
+    return part->next;
+}
+
+rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const char *topic,
+                                                         int force) {
+    rd_kafka_topic_partition_list_t *list = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        cp_partition *part = &p->parts[i];
+        int64_t clock;
+        int64_t safe = cp_progress_safe(part, &clock);
+        if (safe < 0 || (!force && safe <= part->committed))
+            continue;
+        if (!list)
+            list = rd_kafka_topic_partition_list_new((int)p->n);
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_add(list, topic, part->partition);
+        tp->offset = safe;
+        if (clock != CP_CLOCK_UNSET) {
+            char md[64];
+            int n = snprintf(md, sizeof(md), "cp1 clock=%" PRId64, clock);
+            tp->metadata = malloc((size_t)n);
+            if (tp->metadata) {
+                memcpy(tp->metadata, md, (size_t)n);
+                tp->metadata_size = (size_t)n;
+            }
+        }
+        part->committed = safe;
+    }
+    return list;
+}
+
+void cp_progress_commit_failed(cp_progress *p, int32_t partition) {
+    cp_partition *part = cp_progress_find(p, partition);
+    if (part)
+        part->committed = -1;
+}

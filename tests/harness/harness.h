@@ -1,0 +1,101 @@
+/* harness.h -- real services for integration tests.
+ *
+ * Starts a real redis-server on a free loopback port, the embedded broker
+ * (`callpulse broker`) and `callpulse run` processes, and offers a real
+ * Kafka client to produce input and read topics and committed offsets.
+ * Every child process dies with the test process (PR_SET_PDEATHSIG), so a
+ * failed assertion never leaves servers behind. */
+#ifndef CALLPULSE_HARNESS_H
+#define CALLPULSE_HARNESS_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct h_proc {
+    pid_t pid;
+    char log[512]; /* its stderr (and stdout) */
+} h_proc;
+
+typedef struct h_env {
+    char dir[256]; /* scratch directory of this test */
+    char bin[512]; /* the callpulse program */
+    int redis_port;
+    h_proc redis;
+    char brokers[256];
+    h_proc broker;
+} h_env;
+
+/* Scratch dir, redis-server and broker with `partitions` per topic. Fails
+ * the test on error. */
+void h_env_start(h_env *e, int partitions);
+void h_env_stop(h_env *e);
+
+/* redis-server alone (stop/start for outage tests). */
+void h_redis_start(h_env *e);
+void h_redis_stop(h_env *e);
+
+/* Write a config file into the scratch dir; returns its path (static). The
+ * text is a JSON object; brokers and redis URL are passed as flags. */
+const char *h_write_config(h_env *e, const char *name, const char *json);
+
+/* Start `callpulse run --config CFG --brokers .. --redis .. --group G`. */
+void h_run_start(h_env *e, h_proc *p, const char *config, const char *group, const char *tag);
+
+/* Start any callpulse subcommand; argv is NULL-terminated, without the
+ * program name. */
+void h_spawn(h_env *e, h_proc *p, const char *tag, char *const argv[]);
+
+int h_alive(const h_proc *p);
+/* Signal and wait up to timeout_ms; returns the exit status, or -1 when
+ * it did not exit in time (it is then killed), or 128+sig when killed. */
+int h_stop(h_proc *p, int sig, int timeout_ms);
+/* Wait for exit without signalling. */
+int h_wait(h_proc *p, int timeout_ms);
+
+/* Wait until the log file of p contains text; 0 when found. */
+int h_wait_log(const h_proc *p, const char *text, int timeout_ms);
+/* The JSON summary in the "stopped: {...}" line; caller frees with
+ * json_decref. NULL when absent. */
+struct json_t *h_run_summary(const h_proc *p);
+
+/* ---- Kafka client ------------------------------------------------------- */
+
+typedef struct h_msg {
+    int32_t partition;
+    int64_t offset;
+    void *key, *value; /* NULL for a null key/value */
+    size_t key_len, value_len;
+    char error[64], detail[256], source[256]; /* callpulse.* headers */
+} h_msg;
+
+typedef struct h_msgs {
+    h_msg *v;
+    size_t n, cap;
+} h_msgs;
+
+rd_kafka_t *h_producer(const h_env *e);
+/* Produce and wait for the acknowledgement; fills partition/offset. */
+void h_produce(rd_kafka_t *p, const char *topic, const void *key, size_t key_len, const void *value,
+               size_t value_len, int32_t *partition, int64_t *offset);
+
+/* Produce without waiting (NULL key allowed); h_flush waits for all. */
+void h_produce_nowait(rd_kafka_t *p, const char *topic, const void *key, size_t key_len,
+                      const void *value, size_t value_len);
+void h_flush(rd_kafka_t *p);
+
+/* Read every message of topic from the beginning up to its current end. */
+void h_read_topic(const h_env *e, const char *topic, h_msgs *out);
+void h_msgs_free(h_msgs *m);
+
+/* Sum over partitions of (high watermark - committed offset of group);
+ * -1 on error. A group with no commit on a non-empty partition counts the
+ * whole partition. */
+int64_t h_group_lag(const h_env *e, const char *group, const char *topic);
+
+/* Milliseconds since the epoch and a monotonic sleep. */
+int64_t h_now_ms(void);
+void h_sleep_ms(int ms);
+
+#endif

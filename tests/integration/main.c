@@ -1,0 +1,16 @@
+/* main.c -- runs the integration suites. CALLPULSE_BIN names the program. */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *intake_suite(void);
+Suite *cli_suite(void);
+
+int main(int argc, char **argv) {
+    SRunner *sr = srunner_create(intake_suite());
+    srunner_add_suite(sr, cli_suite());
+    /* a suite name as argument runs only that suite (as ctest does) */
+    srunner_run(sr, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

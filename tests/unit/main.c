@@ -1,0 +1,17 @@
+/* main.c -- runs every unit test suite; exit status 0 when all pass. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void) {
+    SRunner *sr = srunner_create(decoder_suite());
+    srunner_add_suite(sr, timefmt_suite());
+    srunner_add_suite(sr, config_suite());
+    srunner_add_suite(sr, progress_suite());
+    srunner_add_suite(sr, simmodel_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,13 @@
+/* suites.h -- the Check suites of the unit test runner. */
+#ifndef CALLPULSE_TEST_SUITES_H
+#define CALLPULSE_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *decoder_suite(void);
+Suite *timefmt_suite(void);
+Suite *config_suite(void);
+Suite *progress_suite(void);
+Suite *simmodel_suite(void);
+
+#endif
