@@ -88,21 +88,28 @@ free_port() {
         echo $((20000 + RANDOM % 20000))
 }
 
+# Started services, stopped in reverse order when the demo ends.
+DEMO_PIDS=()
+DEMO_DIR=""
+demo_cleanup() {
+    [ -n "$DEMO_DIR" ] || return 0
+    log "stopping the demo"
+    for ((i = ${#DEMO_PIDS[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${DEMO_PIDS[$i]}" 2>/dev/null || true
+        wait "${DEMO_PIDS[$i]}" 2>/dev/null || true
+    done
+    grep -h "stopped:" "$DEMO_DIR/run.log" >&2 || true
+    log "logs kept in $DEMO_DIR"
+    DEMO_DIR=""
+}
+
 cmd_demo() {
     ensure_packages
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    local bin="$ROOT/build/callpulse" dir pids=()
+    local bin="$ROOT/build/callpulse" dir
     dir=$(mktemp -d /tmp/callpulse-demo-XXXXXX)
-    cleanup() {
-        log "stopping the demo"
-        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-            kill -TERM "${pids[$i]}" 2>/dev/null || true
-            wait "${pids[$i]}" 2>/dev/null || true
-        done
-        grep -h "stopped:" "$dir/run.log" >&2 || true
-        log "logs kept in $dir"
-    }
-    trap cleanup EXIT
+    DEMO_DIR=$dir
+    trap demo_cleanup EXIT
     trap 'exit 0' INT TERM
 
     local port
@@ -110,11 +117,11 @@ cmd_demo() {
     log "redis-server on 127.0.0.1:$port"
     redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
         >"$dir/redis.log" 2>&1 &
-    pids+=($!)
+    DEMO_PIDS+=($!)
 
     log "embedded Kafka broker"
     "$bin" broker --partitions 8 --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
-    pids+=($!)
+    DEMO_PIDS+=($!)
     for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
     local brokers
     brokers=$(cat "$dir/bootstrap")
@@ -126,19 +133,19 @@ JSON
     log "processor (log: $dir/run.log)"
     "$bin" run --config "$dir/config.json" --brokers "$brokers" \
         --redis "redis://127.0.0.1:$port" --group demo 2>"$dir/run.log" &
-    pids+=($!)
+    DEMO_PIDS+=($!)
 
     log "simulator: 60 agents in 6 teams, 3 of them struggling, 1% bad events, 1% duplicates"
     "$bin" simulate --brokers "$brokers" --agents 60 --teams 6 --struggling 3 --rate 300 \
         --bad 0.01 --dup 0.01 ${DEMO_SECONDS:+--duration "$DEMO_SECONDS"} \
         2>"$dir/simulate.log" &
-    pids+=($!)
+    DEMO_PIDS+=($!)
 
     log "the processor reports every 10 s; dead letters by reason at the end (Ctrl-C to stop)"
     local until=$((SECONDS + ${DEMO_SECONDS:-31536000}))
     tail -n +1 -F "$dir/run.log" 2>/dev/null | grep --line-buffered -E "progress|assigned|ERROR|WARN" &
     local tailer=$!
-    while [ $SECONDS -lt "$until" ] && kill -0 "${pids[2]}" 2>/dev/null; do sleep 1; done
+    while [ $SECONDS -lt "$until" ] && kill -0 "${DEMO_PIDS[2]}" 2>/dev/null; do sleep 1; done
     kill "$tailer" 2>/dev/null || true
     log "dead letters so far (kcat on $brokers):"
     kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |

@@ -160,7 +160,10 @@ int cp_broker_main(int argc, char **argv) {
     cp_runtime_install_signals();
 
     rc = 1;
+    /* the cluster's own handle: it never connects anywhere, so it needs no
+     * bootstrap servers, only quiet logs */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
     if (!(rk = cp_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err))))
         goto done;
     if (!(mc = rd_kafka_mock_cluster_new(rk, o.brokers))) {
