@@ -22,6 +22,14 @@ typedef struct cp_kv {
     char *value;
 } cp_kv;
 
+#define CP_WINDOWS_MAX 8
+
+/* A KPI window: a sliding one of `seconds`, or the calendar day (0). */
+typedef struct cp_window_def {
+    char name[16]; /* as configured: "15m", "60m", "day", ... */
+    int seconds;
+} cp_window_def;
+
 typedef struct cp_config {
     /* kafka.* */
     char brokers[1024];
@@ -46,6 +54,9 @@ typedef struct cp_config {
     int lateness_s;
     int future_skew_s;
     int day_offset_min;
+    cp_window_def windows[CP_WINDOWS_MAX];
+    int nwindows;
+    int idle_expire_s;
     /* log.* / http.* */
     cp_log_level log_level;
     cp_log_format log_format;

@@ -12,14 +12,17 @@
 #include "decoder.h"
 
 typedef struct cp_metrics_values {
-    uint64_t consumed;                 /* messages taken from Kafka */
-    uint64_t events[CP_EV_TYPE_COUNT]; /* accepted, by type */
-    uint64_t invalid[CP_REJ_COUNT];    /* dead-lettered, by reason */
-    uint64_t dlq_acked;                /* dead letters acknowledged */
-    uint64_t batches;                  /* processing batches */
-    uint64_t batch_events;             /* messages over all batches */
-    uint64_t commits, commit_failures; /* offset commits sent / failed */
-    uint64_t rebalances;               /* assignments + revocations */
+    uint64_t consumed;                      /* messages taken from Kafka */
+    uint64_t events[CP_EV_TYPE_COUNT];      /* accepted, by type */
+    uint64_t invalid[CP_REJ_COUNT];         /* dead-lettered, by reason */
+    uint64_t dlq_acked;                     /* dead letters acknowledged */
+    uint64_t batches;                       /* processing batches */
+    uint64_t batch_events;                  /* messages over all batches */
+    uint64_t commits, commit_failures;      /* offset commits sent / failed */
+    uint64_t rebalances;                    /* assignments + revocations */
+    uint64_t applied, duplicates, replayed; /* engine: events by outcome */
+    uint64_t agent_writes, slides, stale;   /* engine: Redis writes */
+    uint64_t redis_roundtrips, redis_commands, redis_failures;
 } cp_metrics_values;
 
 typedef struct cp_metrics {

@@ -24,10 +24,11 @@ typedef struct cp_pending {
 
 typedef struct cp_partition {
     int32_t partition;
-    int64_t next;      /* first offset not yet handled; -1 unknown */
-    int64_t clock_ms;  /* largest accepted ts; CP_CLOCK_UNSET if none */
-    int64_t committed; /* last offset sent in a commit; -1 none */
-    cp_pending *pend;  /* ring of in-flight dead letters, ascending */
+    int64_t next;          /* first offset not yet handled; -1 unknown */
+    int64_t clock_ms;      /* largest accepted ts; CP_CLOCK_UNSET if none */
+    int64_t handled_clock; /* the clock just after offset next-1 */
+    int64_t committed;     /* last offset sent in a commit; -1 none */
+    cp_pending *pend;      /* ring of in-flight dead letters, ascending */
     size_t head, count, cap;
 } cp_partition;
 
@@ -46,8 +47,10 @@ int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *co
 
 cp_partition *cp_progress_find(cp_progress *p, int32_t partition);
 
-/* A message at `offset` is handled (or rejected and sent to the DLQ). */
-void cp_progress_handled(cp_partition *part, int64_t offset);
+/* A message at `offset` is handled: its effects are stored (or it was
+ * rejected and its dead letter is recorded as pending). clock_after is the
+ * partition clock just after it. */
+void cp_progress_handled(cp_partition *part, int64_t offset, int64_t clock_after);
 
 /* Record an in-flight dead letter at `offset`; -1 when out of memory. */
 int cp_progress_pending_add(cp_partition *part, int64_t offset);

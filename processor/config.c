@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-typedef enum { K_STR, K_INT, K_LEVEL, K_FORMAT } key_kind;
+typedef enum { K_STR, K_INT, K_LEVEL, K_FORMAT, K_WINDOWS } key_kind;
 
 typedef struct config_key {
     const char *name;
@@ -61,6 +61,10 @@ static const config_key config_keys[] = {
      "events further ahead of wall-clock time are dead-lettered as future_ts"},
     {"windows.day_offset_min", INT(day_offset_min, -720, 840), "0", NULL,
      "UTC offset in minutes of the calendar day used by the day window and daily caps"},
+    {"windows.list", K_WINDOWS, 0, 0, 0, 0, "15m,60m,day", NULL,
+     "KPI windows: sliding ones as <N>s, <N>m or <N>h (multiples of bucket_s), and day"},
+    {"redis.idle_expire_s", INT(idle_expire_s, 3600, 31536000), "691200", NULL,
+     "an agent's keys expire after this long without an event or a window change"},
     {"log.level", K_LEVEL, offsetof(cp_config, log_level), 0, 0, 0, "info", "CALLPULSE_LOG_LEVEL",
      "debug, info, warn or error"},
     {"log.format", K_FORMAT, offsetof(cp_config, log_format), 0, 0, 0, "text",
@@ -97,6 +101,48 @@ static int parse_long(const char *s, long min, long max, long *out) {
     return 0;
 }
 
+/* One window name: "day" or <N>s / <N>m / <N>h. */
+static int parse_window(const char *name, size_t len, cp_window_def *w) {
+    char buf[16], *end;
+    if (len == 0 || len >= sizeof(w->name))
+        return -1;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    memcpy(w->name, buf, len + 1);
+    if (strcmp(buf, "day") == 0) {
+        w->seconds = 0;
+        return 0;
+    }
+    long n = strtol(buf, &end, 10);
+    int unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 0;
+    if (end == buf || unit == 0 || end[1] != '\0' || n < 1 || n > 7 * 24 * 3600 / unit)
+        return -1;
+    w->seconds = (int)n * unit;
+    return 0;
+}
+
+/* "15m,60m,day" into cfg->windows; names must be unique. */
+static int parse_windows(cp_config *cfg, const char *value) {
+    int n = 0;
+    const char *at = value;
+    while (*at) {
+        size_t len = strcspn(at, ",");
+        if (n == CP_WINDOWS_MAX || parse_window(at, len, &cfg->windows[n]) != 0)
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (strcmp(cfg->windows[i].name, cfg->windows[n].name) == 0)
+                return -1;
+        n++;
+        at += len;
+        if (*at == ',')
+            at++;
+    }
+    if (n == 0)
+        return -1;
+    cfg->nwindows = n;
+    return 0;
+}
+
 static int apply_string(cp_config *cfg, const config_key *k, const char *value, char *err,
                         size_t errsz) {
     char *base = (char *)cfg + k->off;
@@ -128,6 +174,15 @@ static int apply_string(cp_config *cfg, const config_key *k, const char *value, 
     case K_FORMAT:
         if (cp_log_format_parse(value, (cp_log_format *)base) != 0) {
             set_err(err, errsz, "%s: expected text or json, got \"%s\"", k->name, value);
+            return -1;
+        }
+        return 0;
+    case K_WINDOWS:
+        if (parse_windows(cfg, value) != 0) {
+            set_err(err, errsz,
+                    "%s: expected up to %d distinct names like \"15m\", \"1h\", \"90s\" or "
+                    "\"day\", got \"%s\"",
+                    k->name, CP_WINDOWS_MAX, value);
             return -1;
         }
         return 0;
@@ -232,6 +287,22 @@ static int load_props(cp_config *cfg, json_t *obj, char *err, size_t errsz) {
     return 0;
 }
 
+/* ["15m","60m"] as "15m,60m". */
+static int join_strings(json_t *arr, char *buf, size_t size) {
+    size_t i, off = 0;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v) || strchr(json_string_value(v), ','))
+            return -1;
+        int n = snprintf(buf + off, size - off, "%s%s", i ? "," : "", json_string_value(v));
+        if (n < 0 || (size_t)n >= size - off)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
 /* Walk one JSON object level; prefix is the dotted path so far. */
 static int load_object(cp_config *cfg, json_t *obj, const char *prefix, char *err, size_t errsz) {
     const char *name;
@@ -258,6 +329,15 @@ static int load_object(cp_config *cfg, json_t *obj, const char *prefix, char *er
         if (!k) {
             set_err(err, errsz, "%s: unknown configuration key", path);
             return -1;
+        }
+        if (k->kind == K_WINDOWS && json_is_array(v)) {
+            if (join_strings(v, buf, sizeof(buf)) != 0) {
+                set_err(err, errsz, "%s: expected an array of window names", path);
+                return -1;
+            }
+            if (apply_string(cfg, k, buf, err, errsz) != 0)
+                return -1;
+            continue;
         }
         if ((k->kind == K_INT) != json_is_integer(v) || scalar_to_string(v, buf, sizeof(buf))) {
             set_err(err, errsz, "%s: expected %s", path,
@@ -376,6 +456,18 @@ int cp_config_validate(const cp_config *cfg, char *err, size_t errsz) {
     if (strcmp(cfg->input_topic, cfg->dlq_topic) == 0) {
         set_err(err, errsz, "kafka.dlq_topic: must differ from kafka.input_topic");
         return -1;
+    }
+    for (int i = 0; i < cfg->nwindows; i++) {
+        if (cfg->windows[i].seconds % cfg->bucket_s != 0) {
+            set_err(err, errsz,
+                    "windows.list: window %s is not a multiple of windows.bucket_s (%d)",
+                    cfg->windows[i].name, cfg->bucket_s);
+            return -1;
+        }
+        if (cfg->windows[i].seconds == 0 && 86400 % cfg->bucket_s != 0) {
+            set_err(err, errsz, "windows.bucket_s: must divide a day for the day window");
+            return -1;
+        }
     }
     if (strncmp(cfg->redis_url, "redis://", 8) != 0) {
         set_err(err, errsz, "redis.url: expected redis://[:password@]host[:port][/db]");

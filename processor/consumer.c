@@ -5,12 +5,18 @@
  *
  *   gather   rd_kafka_consumer_poll() for the first message (returns the
  *            moment one is there), then without waiting up to batch_max;
- *   handle   decode each message; a rejected one is produced to the DLQ and
+ *   decode   each message; a rejected one is produced to the DLQ and
  *            stays pending until acknowledged; an accepted one advances its
- *            partition's event-time clock and joins the batch;
- *   apply    hand the accepted events to the engine;
+ *            partition's event-time clock and joins the batch in hand;
+ *   apply    hand the batch to the KPI engine; only when Redis has stored
+ *            it are its messages handled (and their offsets committable);
  *   service  serve the producer's delivery reports, retry failed dead
  *            letters, commit progress every kafka.commit_interval_ms.
+ *
+ * When Redis is unreachable the batch stays in hand, the assigned
+ * partitions are paused (the poll keeps the group membership alive but
+ * fetches nothing), and the batch is retried with a backoff that doubles
+ * from 100 ms to 5 s; when it is stored, the partitions resume.
  *
  * The producer's queue wakes the consumer poll when a delivery report
  * arrives, so acknowledgements are never left waiting for a poll timeout.
@@ -21,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "deadletter.h"
+#include "engine.h"
 #include "kafka_io.h"
 #include "log.h"
 #include "progress.h"
@@ -31,6 +39,8 @@
 #define REVOKE_FLUSH_MS   5000 /* ... and before giving partitions away */
 #define COMMITTED_TIMEOUT 10000
 #define STATS_INTERVAL_MS 10000 /* a progress line in the log */
+#define RETRY_FIRST_MS    100   /* Redis retry backoff */
+#define RETRY_MAX_MS      5000
 
 typedef struct cp_consumer {
     const cp_config *cfg;
@@ -44,8 +54,13 @@ typedef struct cp_consumer {
     cp_deadletter dl;
     cp_decode_limits limits;
     int64_t lateness_ms;
-    rd_kafka_message_t **msgs; /* the batch in hand */
+    rd_kafka_message_t **msgs; /* polled, not yet decoded */
     size_t n_msgs;
+    cp_batch batch; /* decoded, not yet stored */
+    cp_engine engine;
+    int paused;         /* partitions paused while Redis is down */
+    int64_t retry_at;   /* monotonic ms of the next apply attempt */
+    int64_t backoff_ms; /* 0 while Redis is fine */
     int64_t next_commit_ms;
     int64_t next_stats_ms;
     cp_metrics_values last_stats; /* counters at the last progress line */
@@ -131,8 +146,8 @@ static void send_dead_letter(cp_consumer *c, const rd_kafka_message_t *m, cp_par
         cp_error("%s", err);
 }
 
-/* Decode one message; accepted events advance the partition clock. */
-static void handle_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t now_ms) {
+/* Decode one message into the batch; accepted events advance the clock. */
+static void decode_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t now_ms) {
     char detail[256];
     cp_event ev;
     cp_partition *part = cp_progress_find(&c->progress, m->partition);
@@ -154,6 +169,10 @@ static void handle_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t 
                  (long long)(part->clock_ms - ev.ts_ms), (int)m->partition,
                  (long long)c->lateness_ms);
     }
+    if (r == CP_OK && cp_batch_add_event(&c->batch, &ev, m->partition, m->offset) != 0) {
+        r = CP_REJ_TOO_LARGE; /* out of memory: never silently dropped */
+        snprintf(detail, sizeof(detail), "out of memory holding the event");
+    }
     if (r != CP_OK) {
         send_dead_letter(c, m, part, r, detail);
     } else {
@@ -161,7 +180,8 @@ static void handle_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t 
             part->clock_ms = ev.ts_ms;
         c->local.events[ev.type]++;
     }
-    cp_progress_handled(part, m->offset);
+    if (cp_batch_add_message(&c->batch, m->partition, m->offset, part->clock_ms) != 0)
+        cp_error("out of memory: %d/%lld stays unhandled", (int)m->partition, (long long)m->offset);
 }
 
 static void publish_metrics(cp_consumer *c) {
@@ -169,20 +189,113 @@ static void publish_metrics(cp_consumer *c) {
     memset(&c->local, 0, sizeof(c->local));
 }
 
-/* Handle and release every message in hand. */
-static void process_batch(cp_consumer *c) {
+/* Decode and release every polled message. */
+static void decode_polled(cp_consumer *c) {
     int64_t now_ms = cp_now_wall_ms();
     if (c->n_msgs == 0)
         return;
     for (size_t i = 0; i < c->n_msgs; i++) {
-        handle_message(c, c->msgs[i], now_ms);
+        decode_message(c, c->msgs[i], now_ms);
         rd_kafka_message_destroy(c->msgs[i]);
     }
     c->local.consumed += c->n_msgs;
     c->local.batches++;
     c->local.batch_events += c->n_msgs;
     c->n_msgs = 0;
-    publish_metrics(c);
+}
+
+/* The engine's counters since the last call, into the local metrics. */
+static void collect_engine_stats(cp_consumer *c, cp_engine_stats *last, uint64_t *rt,
+                                 uint64_t *cmds) {
+    const cp_engine_stats *s = &c->engine.stats;
+    c->local.applied += s->applied - last->applied;
+    c->local.duplicates += s->duplicates - last->duplicates;
+    c->local.replayed += s->replayed - last->replayed;
+    c->local.agent_writes += s->writes - last->writes;
+    c->local.slides += s->slides - last->slides;
+    c->local.stale += s->stale - last->stale;
+    c->local.redis_roundtrips += c->engine.redis.roundtrips - *rt;
+    c->local.redis_commands += c->engine.redis.commands - *cmds;
+    *last = *s;
+    *rt = c->engine.redis.roundtrips;
+    *cmds = c->engine.redis.commands;
+}
+
+/* Partition clocks as the engine takes them. */
+static size_t part_clocks(cp_consumer *c, cp_part_clock *out) {
+    size_t n = 0;
+    for (size_t i = 0; i < c->progress.n; i++)
+        if (c->progress.parts[i].clock_ms != CP_CLOCK_UNSET)
+            out[n++] =
+                (cp_part_clock){c->progress.parts[i].partition, c->progress.parts[i].clock_ms};
+    return n;
+}
+
+/* Store the batch in hand; then its messages are handled. 0 or -1. */
+static int apply_batch(cp_consumer *c) {
+    cp_engine_stats before = c->engine.stats;
+    uint64_t rt = c->engine.redis.roundtrips, cmds = c->engine.redis.commands;
+    if (c->batch.nmsgs == 0)
+        return 0;
+    cp_part_clock *clocks = malloc(sizeof(*clocks) * (c->progress.n + 1));
+    if (!clocks)
+        return -1;
+    size_t nclocks = part_clocks(c, clocks);
+    int rc =
+        cp_engine_apply(&c->engine, cp_batch_events(&c->batch), c->batch.nevents, clocks, nclocks);
+    free(clocks);
+    collect_engine_stats(c, &before, &rt, &cmds);
+    if (rc != 0) {
+        c->local.redis_failures++;
+        return -1;
+    }
+    for (size_t i = 0; i < c->batch.nmsgs; i++) {
+        const cp_batch_msg *m = &c->batch.msgs[i];
+        cp_partition *part = cp_progress_find(&c->progress, m->partition);
+        if (part)
+            cp_progress_handled(part, m->offset, m->clock_after);
+    }
+    cp_batch_clear(&c->batch);
+    return 0;
+}
+
+/* Pause or resume every assigned partition. */
+static void set_paused(cp_consumer *c, int paused) {
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (c->paused == paused || rd_kafka_assignment(c->rk, &parts) != 0 || !parts)
+        return;
+    if (paused)
+        rd_kafka_pause_partitions(c->rk, parts);
+    else
+        rd_kafka_resume_partitions(c->rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    c->paused = paused;
+}
+
+/* Apply when due; on failure pause and back off, on success resume. */
+static void apply_or_back_off(cp_consumer *c) {
+    int64_t now = cp_now_mono_ms();
+    if (c->batch.nmsgs == 0 || now < c->retry_at)
+        return;
+    if (apply_batch(c) == 0) {
+        if (c->backoff_ms) {
+            cp_info("Redis is back; resuming consumption");
+            set_paused(c, 0);
+        }
+        c->backoff_ms = 0;
+        c->retry_at = 0;
+        return;
+    }
+    if (!c->backoff_ms) {
+        cp_warn("Redis unavailable (%s); pausing consumption and retrying with backoff",
+                c->engine.redis.err);
+        set_paused(c, 1);
+        c->backoff_ms = RETRY_FIRST_MS;
+    } else {
+        cp_debug("Redis still unavailable: %s", c->engine.redis.err);
+        c->backoff_ms = c->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : c->backoff_ms * 2;
+    }
+    c->retry_at = now + c->backoff_ms;
 }
 
 /* Drop the messages in hand unprocessed (their partitions were lost). */
@@ -190,6 +303,7 @@ static void discard_batch(cp_consumer *c) {
     for (size_t i = 0; i < c->n_msgs; i++)
         rd_kafka_message_destroy(c->msgs[i]);
     c->n_msgs = 0;
+    cp_batch_clear(&c->batch);
 }
 
 /* ---- rebalance ---------------------------------------------------------- */
@@ -203,9 +317,17 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
         snprintf(c->err, c->errsz, "out of memory on partition assignment");
         c->fatal = 1;
     }
-    for (int i = 0; i < parts->cnt; i++)
+    int32_t *ids = malloc(sizeof(*ids) * (size_t)(parts->cnt + 1));
+    for (int i = 0; i < parts->cnt; i++) {
+        if (ids)
+            ids[i] = parts->elems[i].partition;
         cp_info("assigned %s [%d] at offset %lld", parts->elems[i].topic,
                 (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
+    }
+    if (ids)
+        cp_engine_assign(&c->engine, ids, (size_t)parts->cnt);
+    free(ids);
+    c->paused = 0; /* a new assignment starts unpaused */
     err = rd_kafka_assign(c->rk, parts);
     if (err) {
         snprintf(c->err, c->errsz, "assign failed: %s", rd_kafka_err2str(err));
@@ -217,14 +339,19 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
 static void on_revoke(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
     int lost = rd_kafka_assignment_lost(c->rk);
     cp_info("revoking %d partition(s)%s", parts->cnt, lost ? " (assignment lost)" : "");
-    if (lost) {
-        discard_batch(c);
-    } else {
-        process_batch(c);
+    if (!lost) {
+        decode_polled(c);
+        if (apply_batch(c) != 0)
+            cp_warn("batch in hand not stored (%s); the next owner replays it",
+                    c->engine.redis.err);
         drain_deliveries(c, REVOKE_FLUSH_MS);
         commit_progress(c, 1);
     }
+    discard_batch(c);
+    cp_engine_revoke(&c->engine);
     cp_progress_clear(&c->progress);
+    c->backoff_ms = 0;
+    c->retry_at = 0;
     rd_kafka_assign(c->rk, NULL);
 }
 
@@ -240,6 +367,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         cp_error("rebalance error: %s", rd_kafka_err2str(err));
         discard_batch(c);
+        cp_engine_revoke(&c->engine);
         cp_progress_clear(&c->progress);
         rd_kafka_assign(c->rk, NULL);
     }
@@ -264,6 +392,10 @@ static void consumer_error(cp_consumer *c, rd_kafka_message_t *m) {
 /* Poll until the batch is full or no message is immediately available. */
 static void gather(cp_consumer *c) {
     int timeout = POLL_IDLE_MS;
+    if (c->batch.nmsgs > 0) { /* a batch waits for Redis: sleep until its retry */
+        int64_t left = c->retry_at - cp_now_mono_ms();
+        timeout = left <= 0 ? 0 : left < POLL_IDLE_MS ? (int)left : POLL_IDLE_MS;
+    }
     while (c->n_msgs < (size_t)c->cfg->batch_max && !cp_rt.stop && !c->fatal) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout);
         if (!m)
@@ -376,7 +508,10 @@ static int subscribe(cp_consumer *c) {
  * (rd_kafka_destroy hangs while objects of the instance are alive). */
 static void shutdown_clients(cp_consumer *c) {
     if (c->rk) {
-        process_batch(c);
+        decode_polled(c);
+        if (c->batch.nmsgs > 0 && apply_batch(c) != 0)
+            cp_warn("batch in hand not stored (%s); it is replayed on restart",
+                    c->engine.redis.err);
         drain_deliveries(c, SHUTDOWN_FLUSH_MS);
         commit_progress(c, 1);
         rd_kafka_consumer_close(c->rk); /* revoke callback commits again */
@@ -411,7 +546,10 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     c.limits.future_skew_ms = (int64_t)cfg->future_skew_s * 1000;
     c.lateness_ms = (int64_t)cfg->lateness_s * 1000;
     cp_progress_init(&c.progress);
+    cp_batch_init(&c.batch);
     err[0] = '\0';
+    if (cp_engine_init(&c.engine, cfg, err, errsz) != 0)
+        goto done;
 
     c.msgs = calloc((size_t)cfg->batch_max, sizeof(*c.msgs));
     if (!c.msgs) {
@@ -428,7 +566,8 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
 
     while (!cp_rt.stop && !c.fatal) {
         gather(&c);
-        process_batch(&c);
+        decode_polled(&c);
+        apply_or_back_off(&c);
         service(&c);
     }
     if (!c.fatal) {
@@ -438,6 +577,8 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
 done:
     shutdown_clients(&c);
     cp_progress_clear(&c.progress);
+    cp_engine_free(&c.engine);
+    cp_batch_free(&c.batch);
     free(c.msgs);
     return rc;
 }

@@ -42,18 +42,36 @@ uint64_t cp_metrics_events_total(const cp_metrics_values *v) {
 }
 
 void cp_metrics_summary(const cp_metrics_values *v, char *buf, size_t size) {
+    const struct {
+        const char *name;
+        uint64_t value;
+    } fields[] = {{"consumed", v->consumed},
+                  {"valid", cp_metrics_events_total(v)},
+                  {"dead_letters", cp_metrics_invalid_total(v)},
+                  {"dlq_acked", v->dlq_acked},
+                  {"batches", v->batches},
+                  {"commits", v->commits},
+                  {"rebalances", v->rebalances},
+                  {"applied", v->applied},
+                  {"duplicates", v->duplicates},
+                  {"replayed", v->replayed},
+                  {"agent_writes", v->agent_writes},
+                  {"slides", v->slides},
+                  {"stale", v->stale},
+                  {"redis_roundtrips", v->redis_roundtrips},
+                  {"redis_commands", v->redis_commands},
+                  {"redis_failures", v->redis_failures}};
     size_t off = 0;
-    int n =
-        snprintf(buf, size,
-                 "{\"consumed\":%llu,\"valid\":%llu,\"dead_letters\":%llu,\"dlq_acked\":%llu,"
-                 "\"batches\":%llu,\"commits\":%llu,\"rebalances\":%llu,\"invalid\":{",
-                 (unsigned long long)v->consumed, (unsigned long long)cp_metrics_events_total(v),
-                 (unsigned long long)cp_metrics_invalid_total(v), (unsigned long long)v->dlq_acked,
-                 (unsigned long long)v->batches, (unsigned long long)v->commits,
-                 (unsigned long long)v->rebalances);
+    int n = snprintf(buf, size, "{");
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && n > 0 && (size_t)n < size - off;
+         i++) {
+        off += (size_t)n;
+        n = snprintf(buf + off, size - off, "\"%s\":%llu,", fields[i].name,
+                     (unsigned long long)fields[i].value);
+    }
     for (int i = 1; i < CP_REJ_COUNT && n > 0 && (size_t)n < size - off; i++) {
         off += (size_t)n;
-        n = snprintf(buf + off, size - off, "%s\"%s\":%llu", i > 1 ? "," : "",
+        n = snprintf(buf + off, size - off, "%s\"%s\":%llu", i > 1 ? "," : "\"invalid\":{",
                      cp_reject_name((cp_reject)i), (unsigned long long)v->invalid[i]);
     }
     if (n > 0 && (size_t)n < size - off) {

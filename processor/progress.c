@@ -52,6 +52,7 @@ int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *co
         part->committed = part->next;
         if (cp_progress_metadata_parse(tp->metadata, tp->metadata_size, &part->clock_ms) != 0)
             part->clock_ms = CP_CLOCK_UNSET;
+        part->handled_clock = part->clock_ms;
     }
     return 0;
 }
@@ -63,9 +64,11 @@ cp_partition *cp_progress_find(cp_progress *p, int32_t partition) {
     return NULL;
 }
 
-void cp_progress_handled(cp_partition *part, int64_t offset) {
-    if (offset + 1 > part->next)
+void cp_progress_handled(cp_partition *part, int64_t offset, int64_t clock_after) {
+    if (offset + 1 > part->next) {
         part->next = offset + 1;
+        part->handled_clock = clock_after;
+    }
 }
 
 int cp_progress_pending_add(cp_partition *part, int64_t offset) {
@@ -120,7 +123,7 @@ int64_t cp_progress_safe(const cp_partition *part, int64_t *clock_ms) {
         *clock_ms = e->clock_before;
         return e->offset;
     }
-    *clock_ms = part->clock_ms;
+    *clock_ms = part->handled_clock;
     return part->next;
 }
 

@@ -9,5 +9,6 @@ Suite *timefmt_suite(void);
 Suite *config_suite(void);
 Suite *progress_suite(void);
 Suite *simmodel_suite(void);
+Suite *window_suite(void);
 
 #endif

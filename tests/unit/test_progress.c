@@ -37,12 +37,12 @@ START_TEST(test_safe_stops_at_pending_dead_letter) {
     int64_t clock;
     assign_two(&p);
     cp_partition *part = cp_progress_find(&p, 0);
-    cp_progress_handled(part, 10);
     part->clock_ms = 1000;
+    cp_progress_handled(part, 10, 1000);
     ck_assert_int_eq(cp_progress_pending_add(part, 11), 0); /* DLQ in flight */
-    cp_progress_handled(part, 11);
+    cp_progress_handled(part, 11, 1000);
     part->clock_ms = 2000;
-    cp_progress_handled(part, 12);
+    cp_progress_handled(part, 12, 2000);
     ck_assert_int_eq(cp_progress_safe(part, &clock), 11);
     ck_assert_int_eq(clock, 1000); /* the clock before offset 11 */
     cp_progress_pending_done(&p, p.generation, 0, 11);
@@ -59,7 +59,7 @@ START_TEST(test_out_of_order_acks) {
     cp_partition *part = cp_progress_find(&p, 0);
     for (int64_t o = 0; o < 40; o++) { /* grows the ring past its first size */
         ck_assert_int_eq(cp_progress_pending_add(part, o), 0);
-        cp_progress_handled(part, o);
+        cp_progress_handled(part, o, CP_CLOCK_UNSET);
     }
     for (int64_t o = 39; o >= 1; o--)
         cp_progress_pending_done(&p, p.generation, 0, o);
@@ -78,7 +78,7 @@ START_TEST(test_stale_generation_ignored) {
     assign_two(&p);
     cp_partition *part = cp_progress_find(&p, 0);
     cp_progress_pending_add(part, 5);
-    cp_progress_handled(part, 5);
+    cp_progress_handled(part, 5, CP_CLOCK_UNSET);
     cp_progress_pending_done(&p, p.generation + 1, 0, 5);
     ck_assert_int_eq(cp_progress_safe(part, &clock), 5);
     cp_progress_clear(&p);
@@ -89,8 +89,8 @@ START_TEST(test_commit_list_only_moves_forward) {
     cp_progress p;
     int64_t clock;
     assign_two(&p);
-    cp_progress_handled(cp_progress_find(&p, 0), 3);
-    cp_progress_find(&p, 0)->clock_ms = 777;
+    cp_progress_find(&p, 0)->clock_ms = 900; /* decoded further, not yet handled */
+    cp_progress_handled(cp_progress_find(&p, 0), 3, 777);
     rd_kafka_topic_partition_list_t *l = cp_progress_commit_list(&p, "t", 0);
     ck_assert_ptr_nonnull(l);
     ck_assert_int_eq(l->cnt, 1); /* partition 1 did not move */

@@ -1,0 +1,110 @@
+/* agent.h -- one agent's KPI state, as cached in the processor and stored
+ * in Redis (contract section 3).
+ *
+ * The state is: the panes of its windows (window.h), the input offsets
+ * already applied per partition (so a replayed event is skipped), the
+ * event ids seen within the lateness horizon (so a duplicate counts once),
+ * its last known team, its clock (as_of) and the version of its Redis
+ * copy (so a write from a process that lost the partition is refused).
+ *
+ * In Redis, under the agent's hash tag {AGENT}:
+ *   P st:{A}    hash  v version, a as_of, t team, p partition,
+ *                     o<partition> applied offset, b<bucket> pane sums,
+ *                     d day number, s day sums
+ *   P ids:{A}   zset  event_id -> ts, pruned past the lateness horizon
+ * Pane sums are packed sparsely: a letter per sum ('a' = offered, ...)
+ * followed by its decimal value, zeros left out ("a2b1d1e185000"). */
+#ifndef CALLPULSE_AGENT_H
+#define CALLPULSE_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decoder.h"
+#include "window.h"
+
+#define CP_NO_CLOCK INT64_MIN
+
+typedef struct cp_applied {
+    int32_t partition;
+    int64_t offset;
+} cp_applied;
+
+/* Event ids inside the lateness horizon: an open-addressing set. */
+typedef struct cp_idset {
+    struct cp_id_slot {
+        uint64_t hash; /* 0: empty */
+        int64_t ts;
+        char *id;
+    } * slots;
+    uint32_t cap, n;
+} cp_idset;
+
+typedef struct cp_agent {
+    char id[CP_AGENT_ID_MAX + 1];
+    char team[CP_AGENT_ID_MAX + 1];
+    int32_t partition; /* partition of its latest event; its clock slides it */
+    uint64_t version;  /* of the Redis copy; 0 when there is none */
+    int64_t as_of;     /* CP_NO_CLOCK before the first computation */
+    cp_applied *applied;
+    uint32_t napplied;
+    cp_wstore w;
+    cp_idset ids;
+    cp_sums written[CP_WINDOWS_MAX]; /* window sums in Redis, when known */
+    uint32_t written_known;          /* bit per window */
+    int loaded;                      /* state read from Redis (or known new) */
+    int32_t slot;                    /* engine scratch: its work item, or -1 */
+    struct cp_agent *next;           /* hash chain of the agent map */
+} cp_agent;
+
+/* What applying a batch did to an agent, for building its Redis write. */
+typedef struct cp_agent_delta {
+    int applied, duplicates, skipped; /* events: applied, duplicate ids, replays */
+    int team_changed, day_rolled;
+    int64_t *buckets; /* buckets written (sorted, unique) */
+    size_t nbuckets, capbuckets;
+    int64_t *dropped; /* buckets pruned */
+    size_t ndropped, capdropped;
+    cp_applied *offsets; /* applied offsets that moved */
+    size_t noffsets, capoffsets;
+    const cp_event **new_ids; /* ids to remember */
+    size_t nnew_ids, capnew_ids;
+} cp_agent_delta;
+
+cp_agent *cp_agent_new(const char *id, size_t len);
+void cp_agent_free(cp_agent *a);
+
+/* Applied offset of a partition; -1 when none. */
+int64_t cp_agent_applied(const cp_agent *a, int32_t partition);
+
+/* Apply one event at input (partition, offset) for clock T: skipped when
+ * the offset was already applied, counted once per event_id. Returns 0 or
+ * -1 on out of memory. */
+int cp_agent_apply(cp_agent *a, const cp_windows *ws, const cp_event *ev, int32_t partition,
+                   int64_t offset, int64_t T, cp_agent_delta *d);
+
+/* Move the agent to clock T: roll the day, prune panes and ids. */
+void cp_agent_advance(cp_agent *a, const cp_windows *ws, int64_t T, int64_t lateness_ms,
+                      cp_agent_delta *d);
+
+void cp_agent_delta_reset(cp_agent_delta *d);
+void cp_agent_delta_free(cp_agent_delta *d);
+
+/* Id set. */
+int cp_idset_contains(const cp_idset *s, const char *id, size_t len);
+int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts);
+/* Forget ids with ts < min_ts; returns how many. */
+size_t cp_idset_prune(cp_idset *s, int64_t min_ts);
+void cp_idset_free(cp_idset *s);
+
+/* Pane sums codec. buf needs CP_SUMS_TEXT_MAX bytes. */
+#define CP_SUMS_TEXT_MAX (CP_S_COUNT * 21 + 1)
+size_t cp_sums_encode(const cp_sums *s, char *buf);
+int cp_sums_decode(const char *text, size_t len, cp_sums *out);
+
+/* Rebuild an agent from its Redis state hash (field/value pairs) and ids
+ * zset (member/score pairs). -1 on a malformed field. */
+int cp_agent_load(cp_agent *a, char **fields, size_t *lens, size_t nfields, char **ids,
+                  size_t *idlens, size_t nids);
+
+#endif

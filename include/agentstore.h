@@ -1,0 +1,65 @@
+/* agentstore.h -- reading and writing agent state in Redis.
+ *
+ * A write is one EVALSHA of a small script that checks the version of the
+ * agent's state hash and, only when it is the one this process read, applies
+ * the state change, the dedup ids and the KPI hashes in one atomic step,
+ * then bumps the version. Every key it touches carries the agent's hash tag,
+ * so the step is atomic on Redis Cluster too. A process that lost the agent
+ * (a zombie after a rebalance) finds a newer version and writes nothing.
+ *
+ * Keys (P = redis.prefix): P st:{A}, P ids:{A}, P kpi:{A}:WINDOW, and the
+ * per-partition index P agents:N (agent -> as_of) that tells a new owner of
+ * partition N which agents' windows it must keep sliding. */
+#ifndef CALLPULSE_AGENTSTORE_H
+#define CALLPULSE_AGENTSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "config.h"
+#include "redis_io.h"
+#include "window.h"
+
+typedef struct cp_store {
+    cp_redis *redis;
+    int script;
+    char prefix[64];
+    const cp_windows *ws;
+    int64_t lateness_ms;
+    int64_t expire_ms;
+    /* argument scratch: strings in one arena, referenced by offset */
+    char *arena;
+    size_t used, cap;
+    size_t *offs, *lens;
+    size_t n, capn;
+    const char **argv; /* built from the arena for each command */
+    size_t capargv;
+} cp_store;
+
+/* Registers the script with r; call before cp_redis_ensure(). */
+int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws);
+void cp_store_free(cp_store *s);
+
+/* Pipeline the two reads of an agent's state (HGETALL st, ZRANGE ids). */
+void cp_store_append_load(cp_store *s, const cp_agent *a);
+/* Read their replies into a (which must be fresh). 0, -1 when the
+ * connection broke, -2 when the stored state is malformed. */
+int cp_store_read_load(cp_store *s, cp_agent *a);
+
+/* Pipeline the write of what d changed in a, and of the KPI hashes of the
+ * windows in `windows` (bit per window) at a->as_of. */
+void cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows);
+/* 1 written (a->version moves on), 0 refused (stale version), -1 broken
+ * connection or error reply. */
+int cp_store_read_write(cp_store *s, cp_agent *a);
+
+/* Pipeline ZADD P agents:N as_of agent for the agent's partition. */
+void cp_store_append_index(cp_store *s, const cp_agent *a);
+
+/* Agents in partition N's index whose as_of >= min_as_of (one round
+ * trip). Calls fn for each; -1 when the connection broke. */
+int cp_store_scan_index(cp_store *s, int32_t partition, int64_t min_as_of,
+                        void (*fn)(void *ctx, const char *agent, size_t len), void *ctx);
+
+#endif

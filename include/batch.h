@@ -1,0 +1,42 @@
+/* batch.h -- the batch in hand: messages taken from Kafka and decoded, not
+ * yet applied. It remembers, per message, where it came from and the
+ * partition clock just after it (to mark it handled once the batch is
+ * stored), and the accepted events themselves. It grows past batch_max only
+ * while Redis is unreachable and pre-fetched messages keep arriving. */
+#ifndef CALLPULSE_BATCH_H
+#define CALLPULSE_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decoder.h"
+#include "engine.h"
+
+typedef struct cp_batch_msg {
+    int32_t partition;
+    int64_t offset;
+    int64_t clock_after;
+} cp_batch_msg;
+
+typedef struct cp_batch {
+    cp_batch_msg *msgs;
+    size_t nmsgs, capmsgs;
+    cp_event *events;
+    cp_batch_event *bevs; /* events with their origin; pointers into events */
+    size_t nevents, capevents;
+} cp_batch;
+
+void cp_batch_init(cp_batch *b);
+void cp_batch_free(cp_batch *b);
+void cp_batch_clear(cp_batch *b);
+
+/* Record a message (accepted or rejected); -1 on out of memory. */
+int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after);
+
+/* Record an accepted event (copied); -1 on out of memory. */
+int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset);
+
+/* The events as the engine takes them (valid until the next add). */
+const cp_batch_event *cp_batch_events(cp_batch *b);
+
+#endif

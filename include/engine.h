@@ -1,0 +1,86 @@
+/* engine.h -- the KPI engine: applies batches of accepted events to the
+ * agents' windows in Redis, effectively exactly once (contract section 3).
+ *
+ * A batch is coalesced per agent before Redis is touched: each touched
+ * agent costs one atomic script per batch, pipelined with all the others,
+ * so Redis round trips grow with batches, not events. Agent states are
+ * cached in the process while its partitions are assigned; Redis holds
+ * the truth and refuses writes based on a stale copy. When a partition's
+ * event-time clock moves, the windows of its quiet agents slide too. */
+#ifndef CALLPULSE_ENGINE_H
+#define CALLPULSE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentmap.h"
+#include "agentstore.h"
+#include "config.h"
+#include "decoder.h"
+#include "redis_io.h"
+#include "window.h"
+
+typedef struct cp_batch_event {
+    const cp_event *ev;
+    int32_t partition;
+    int64_t offset;
+} cp_batch_event;
+
+/* A partition's event-time clock after the batch. */
+typedef struct cp_part_clock {
+    int32_t partition;
+    int64_t clock_ms;
+} cp_part_clock;
+
+typedef struct cp_engine_stats {
+    uint64_t applied;    /* events that changed state */
+    uint64_t duplicates; /* events whose event_id was already applied */
+    uint64_t replayed;   /* events whose offset was already applied */
+    uint64_t writes;     /* agent state writes */
+    uint64_t slides;     /* writes of quiet agents whose windows slid */
+    uint64_t stale;      /* writes refused for a stale version */
+    uint64_t loads;      /* agent states read from Redis */
+} cp_engine_stats;
+
+typedef struct cp_work cp_work;
+
+typedef struct cp_engine {
+    const cp_config *cfg;
+    cp_windows ws;
+    int64_t lateness_ms;
+    cp_redis redis;
+    cp_store store;
+    cp_agentmap agents;
+    /* partitions whose agent index must still be read */
+    int32_t *index_pending;
+    size_t nindex_pending;
+    cp_part_clock *slid; /* clock at which each partition last slid */
+    size_t nslid;
+    /* per-batch scratch */
+    cp_work *work;
+    size_t nwork, capwork;
+    int32_t *next; /* next event of the same agent */
+    size_t capnext;
+    cp_engine_stats stats;
+} cp_engine;
+
+int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz);
+void cp_engine_free(cp_engine *e);
+
+/* Apply a batch. Returns 0 when every effect is stored, -1 when Redis is
+ * unreachable or failed (e->redis.err says why): nothing is lost, the
+ * caller retries the same batch later (replays are skipped by offset). */
+int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
+                    size_t nclocks);
+
+/* Partitions were assigned: their agents are read lazily so that their
+ * windows slide with the partition clock. */
+void cp_engine_assign(cp_engine *e, const int32_t *partitions, size_t n);
+
+/* Partitions were revoked: forget every cached agent. */
+void cp_engine_revoke(cp_engine *e);
+
+/* Is Redis reachable? Connects when it is not. */
+int cp_engine_ready(cp_engine *e);
+
+#endif

@@ -1,0 +1,350 @@
+/* agentstore.c -- agent state in Redis (agentstore.h).
+ *
+ * The write script is a tiny interpreter of operations so that one cached
+ * script serves every shape of change:
+ *   KEYS  st, ids, kpi window 1..n
+ *   ARGV  expected version ("" = none), new version, expire ms, then ops:
+ *         H k n f1 v1 .. fn vn   HSET KEYS[k]
+ *         D k n f1 .. fn         HDEL KEYS[k]
+ *         X k                    DEL KEYS[k]
+ *         Z k n s1 m1 .. sn mn   ZADD KEYS[k]
+ *         R k max                ZREMRANGEBYSCORE KEYS[k] -inf (max
+ * It answers "ok", or "stale:<version>" without touching anything. */
+#include "agentstore.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpi.h"
+
+static const char write_script[] =
+    "local cur = redis.call('HGET', KEYS[1], 'v') or ''\n"
+    "if cur ~= ARGV[1] then return 'stale:' .. cur end\n"
+    "local i = 4\n"
+    "while i <= #ARGV do\n"
+    "  local op, k = ARGV[i], KEYS[tonumber(ARGV[i + 1])]\n"
+    "  if op == 'X' then redis.call('DEL', k); i = i + 2\n"
+    "  elseif op == 'R' then\n"
+    "    redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[i + 2]); i = i + 3\n"
+    "  else\n"
+    "    local n = tonumber(ARGV[i + 2])\n"
+    "    local w = (op == 'D') and n or 2 * n\n"
+    "    local cmd = (op == 'H' and 'HSET') or (op == 'D' and 'HDEL') or 'ZADD'\n"
+    "    redis.call(cmd, k, unpack(ARGV, i + 3, i + 2 + w)); i = i + 3 + w\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'v', ARGV[2])\n"
+    "local ttl = tonumber(ARGV[3])\n"
+    "if ttl > 0 then for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end end\n"
+    "return 'ok'\n";
+
+int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws) {
+    memset(s, 0, sizeof(*s));
+    s->redis = r;
+    s->ws = ws;
+    snprintf(s->prefix, sizeof(s->prefix), "%s", cfg->redis_prefix);
+    s->lateness_ms = (int64_t)cfg->lateness_s * 1000;
+    s->expire_ms = (int64_t)cfg->idle_expire_s * 1000;
+    s->script = cp_redis_add_script(r, write_script);
+    return s->script < 0 ? -1 : 0;
+}
+
+void cp_store_free(cp_store *s) {
+    free(s->arena);
+    free(s->offs);
+    free(s->lens);
+    free(s->argv);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- argument arena -------------------------------------------------------- */
+
+static void args_reset(cp_store *s) {
+    s->used = 0;
+    s->n = 0;
+}
+
+static int reserve(cp_store *s, size_t bytes) {
+    if (s->n == s->capn) {
+        size_t c = s->capn ? s->capn * 2 : 256;
+        size_t *o = realloc(s->offs, c * sizeof(*o)), *l;
+        if (!o)
+            return -1;
+        s->offs = o;
+        if (!(l = realloc(s->lens, c * sizeof(*l))))
+            return -1;
+        s->lens = l;
+        s->capn = c;
+    }
+    if (s->used + bytes > s->cap) {
+        size_t c = s->cap ? s->cap * 2 : 8192;
+        while (c < s->used + bytes)
+            c *= 2;
+        char *a = realloc(s->arena, c);
+        if (!a)
+            return -1;
+        s->arena = a;
+        s->cap = c;
+    }
+    return 0;
+}
+
+static void arg(cp_store *s, const char *p, size_t len) {
+    if (reserve(s, len) != 0)
+        return; /* the command goes out short and the script fails: retried */
+    memcpy(s->arena + s->used, p, len);
+    s->offs[s->n] = s->used;
+    s->lens[s->n++] = len;
+    s->used += len;
+}
+
+static void argf(cp_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void argf(cp_store *s, const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        arg(s, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void args_str(cp_store *s, const char *str) {
+    arg(s, str, strlen(str));
+}
+
+/* Replace the count placeholder at index at by n. */
+static void set_count(cp_store *s, size_t at, size_t n) {
+    char buf[24];
+    int len = snprintf(buf, sizeof(buf), "%zu", n);
+    /* counts are reserved as 10 characters and trimmed in place */
+    memcpy(s->arena + s->offs[at], buf, (size_t)len);
+    s->lens[at] = (size_t)len;
+}
+
+static size_t count_placeholder(cp_store *s) {
+    arg(s, "0000000000", 10);
+    return s->n - 1;
+}
+
+static const char **build_argv(cp_store *s) {
+    if (s->n > s->capargv) {
+        const char **a = realloc(s->argv, s->n * sizeof(*a));
+        if (!a)
+            return NULL;
+        s->argv = a;
+        s->capargv = s->n;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        s->argv[i] = s->arena + s->offs[i];
+    return s->argv;
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+void cp_store_append_load(cp_store *s, const cp_agent *a) {
+    cp_redis_appendf(s->redis, "HGETALL %sst:{%s}", s->prefix, a->id);
+    cp_redis_appendf(s->redis, "ZRANGE %sids:{%s} 0 -1 WITHSCORES", s->prefix, a->id);
+}
+
+/* Pointers and lengths of an array reply's elements. */
+static int reply_strings(const redisReply *r, char ***v, size_t **lens) {
+    *v = malloc((r->elements + 1) * sizeof(char *));
+    *lens = malloc((r->elements + 1) * sizeof(size_t));
+    if (!*v || !*lens)
+        return -1;
+    for (size_t i = 0; i < r->elements; i++) {
+        if (r->element[i]->type != REDIS_REPLY_STRING)
+            return -1;
+        (*v)[i] = r->element[i]->str;
+        (*lens)[i] = r->element[i]->len;
+    }
+    return 0;
+}
+
+int cp_store_read_load(cp_store *s, cp_agent *a) {
+    redisReply *st = cp_redis_read(s->redis);
+    redisReply *ids = st ? cp_redis_read(s->redis) : NULL;
+    char **fv = NULL, **iv = NULL;
+    size_t *fl = NULL, *il = NULL;
+    int rc = -2;
+
+    if (!st || !ids) {
+        rc = -1;
+        goto done;
+    }
+    if (st->type != REDIS_REPLY_ARRAY || ids->type != REDIS_REPLY_ARRAY ||
+        reply_strings(st, &fv, &fl) != 0 || reply_strings(ids, &iv, &il) != 0)
+        goto done;
+    if (cp_agent_load(a, fv, fl, st->elements, iv, il, ids->elements) == 0) {
+        a->loaded = 1;
+        rc = 0;
+    }
+done:
+    free(fv);
+    free(fl);
+    free(iv);
+    free(il);
+    if (st)
+        freeReplyObject(st);
+    if (ids)
+        freeReplyObject(ids);
+    return rc;
+}
+
+/* ---- writes ----------------------------------------------------------------- */
+
+/* H st: as_of, partition, team, applied offsets, changed panes, the day. */
+static void state_fields(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
+    char sums[CP_SUMS_TEXT_MAX];
+    args_str(s, "H");
+    args_str(s, "1");
+    size_t count = count_placeholder(s), pairs = 0;
+    args_str(s, "a");
+    argf(s, "%" PRId64, a->as_of);
+    args_str(s, "p");
+    argf(s, "%" PRId32, a->partition);
+    pairs += 2;
+    if (d->team_changed || a->version == 0) {
+        args_str(s, "t");
+        args_str(s, a->team);
+        pairs++;
+    }
+    for (size_t i = 0; i < d->noffsets; i++, pairs++) {
+        argf(s, "o%" PRId32, d->offsets[i].partition);
+        argf(s, "%" PRId64, d->offsets[i].offset);
+    }
+    for (size_t i = 0; i < d->nbuckets; i++) {
+        const cp_bucket *b = cp_wstore_find(&a->w, d->buckets[i]);
+        if (!b)
+            continue; /* pruned in the same step */
+        argf(s, "b%" PRId64, b->b);
+        arg(s, sums, cp_sums_encode(&b->s, sums));
+        pairs++;
+    }
+    if (d->applied || d->day_rolled || a->version == 0) {
+        args_str(s, "d");
+        argf(s, "%" PRId64, a->w.day);
+        args_str(s, "s");
+        arg(s, sums, cp_sums_encode(&a->w.day_sums, sums));
+        pairs += 2;
+    }
+    set_count(s, count, pairs);
+}
+
+static void dropped_fields(cp_store *s, const cp_agent_delta *d) {
+    if (d->ndropped == 0)
+        return;
+    args_str(s, "D");
+    args_str(s, "1");
+    argf(s, "%zu", d->ndropped);
+    for (size_t i = 0; i < d->ndropped; i++)
+        argf(s, "b%" PRId64, d->dropped[i]);
+}
+
+static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
+    if (d->nnew_ids > 0) {
+        args_str(s, "Z");
+        args_str(s, "2");
+        argf(s, "%zu", d->nnew_ids);
+        for (size_t i = 0; i < d->nnew_ids; i++) {
+            argf(s, "%" PRId64, d->new_ids[i]->ts_ms);
+            arg(s, d->new_ids[i]->event_id, d->new_ids[i]->event_id_len);
+        }
+    }
+    args_str(s, "R");
+    args_str(s, "2");
+    argf(s, "%" PRId64, a->as_of - s->lateness_ms);
+}
+
+/* X + H of one KPI hash: as_of, every sum, every derived value present. */
+static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sums) {
+    char value[64];
+    argf(s, "X");
+    argf(s, "%d", 3 + w);
+    args_str(s, "H");
+    argf(s, "%d", 3 + w);
+    size_t count = count_placeholder(s), pairs = 1;
+    args_str(s, "as_of");
+    argf(s, "%" PRId64, a->as_of);
+    for (int m = 0; m < CP_M_COUNT; m++) {
+        cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
+        if (!value[0])
+            continue; /* derived value without a denominator */
+        args_str(s, cp_metric_name((cp_metric)m));
+        args_str(s, value);
+        pairs++;
+    }
+    set_count(s, count, pairs);
+}
+
+void cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows) {
+    cp_sums sums;
+    args_reset(s);
+    argf(s, "%d", 2 + s->ws->n);
+    argf(s, "%sst:{%s}", s->prefix, a->id);
+    argf(s, "%sids:{%s}", s->prefix, a->id);
+    for (int w = 0; w < s->ws->n; w++)
+        argf(s, "%skpi:{%s}:%s", s->prefix, a->id, s->ws->w[w].name);
+    if (a->version)
+        argf(s, "%" PRIu64, a->version);
+    else
+        arg(s, "", 0);
+    argf(s, "%" PRIu64, a->version + 1);
+    argf(s, "%" PRId64, s->expire_ms);
+    state_fields(s, a, d);
+    dropped_fields(s, d);
+    id_ops(s, a, d);
+    for (int w = 0; w < s->ws->n; w++) {
+        if (!(windows & (1u << w)))
+            continue;
+        cp_wstore_window(&a->w, s->ws, w, a->as_of, &sums);
+        kpi_fields(s, a, w, &sums);
+        a->written[w] = sums;
+        a->written_known |= 1u << w;
+    }
+    const char **argv = build_argv(s);
+    if (argv)
+        cp_redis_append_script(s->redis, s->script, (int)s->n, argv, s->lens);
+}
+
+int cp_store_read_write(cp_store *s, cp_agent *a) {
+    redisReply *r = cp_redis_read(s->redis);
+    int rc;
+    if (!r)
+        return -1;
+    if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "ok") == 0) {
+        a->version++;
+        rc = 1;
+    } else if (r->type == REDIS_REPLY_STRING && strncmp(r->str, "stale:", 6) == 0) {
+        rc = 0;
+    } else {
+        snprintf(s->redis->err, sizeof(s->redis->err), "state write of %s: %s", a->id,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+void cp_store_append_index(cp_store *s, const cp_agent *a) {
+    cp_redis_appendf(s->redis, "ZADD %sagents:%d %lld %s", s->prefix, (int)a->partition,
+                     (long long)a->as_of, a->id);
+}
+
+int cp_store_scan_index(cp_store *s, int32_t partition, int64_t min_as_of,
+                        void (*fn)(void *ctx, const char *agent, size_t len), void *ctx) {
+    redisReply *r = cp_redis_command(s->redis, "ZRANGEBYSCORE %sagents:%d %lld +inf", s->prefix,
+                                     (int)partition, (long long)min_as_of);
+    if (!r)
+        return -1;
+    if (r->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < r->elements; i++)
+            if (r->element[i]->type == REDIS_REPLY_STRING)
+                fn(ctx, r->element[i]->str, r->element[i]->len);
+    freeReplyObject(r);
+    return 0;
+}

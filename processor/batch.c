@@ -1,0 +1,59 @@
+/* batch.c -- the batch in hand (batch.h). */
+#include "batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cp_batch_init(cp_batch *b) {
+    memset(b, 0, sizeof(*b));
+}
+
+void cp_batch_free(cp_batch *b) {
+    free(b->msgs);
+    free(b->events);
+    free(b->bevs);
+    cp_batch_init(b);
+}
+
+void cp_batch_clear(cp_batch *b) {
+    b->nmsgs = 0;
+    b->nevents = 0;
+}
+
+int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after) {
+    if (b->nmsgs == b->capmsgs) {
+        size_t cap = b->capmsgs ? b->capmsgs * 2 : 1024;
+        cp_batch_msg *m = realloc(b->msgs, cap * sizeof(*m));
+        if (!m)
+            return -1;
+        b->msgs = m;
+        b->capmsgs = cap;
+    }
+    b->msgs[b->nmsgs++] = (cp_batch_msg){partition, offset, clock_after};
+    return 0;
+}
+
+int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset) {
+    if (b->nevents == b->capevents) {
+        size_t cap = b->capevents ? b->capevents * 2 : 1024;
+        cp_event *e = realloc(b->events, cap * sizeof(*e));
+        if (!e)
+            return -1;
+        b->events = e;
+        cp_batch_event *be = realloc(b->bevs, cap * sizeof(*be));
+        if (!be)
+            return -1;
+        b->bevs = be;
+        b->capevents = cap;
+    }
+    b->events[b->nevents] = *ev;
+    b->bevs[b->nevents] = (cp_batch_event){NULL, partition, offset};
+    b->nevents++;
+    return 0;
+}
+
+const cp_batch_event *cp_batch_events(cp_batch *b) {
+    for (size_t i = 0; i < b->nevents; i++)
+        b->bevs[i].ev = &b->events[i];
+    return b->bevs;
+}

@@ -1,0 +1,450 @@
+/* engine.c -- the KPI engine (engine.h).
+ *
+ * One batch:
+ *   group   events by agent, keeping each agent's events in offset order;
+ *   load    read the states of agents not cached (pipelined);
+ *   apply   per agent: skip replayed offsets and duplicate ids, add the
+ *           rest to its panes, move it to its clock T (the larger of its
+ *           partition's clock and its own newest event);
+ *   slide   agents of partitions whose clock crossed a bucket, when their
+ *           windows change without an event of their own;
+ *   write   one versioned script per agent (pipelined), then the index.
+ * A write refused for a stale version (another process wrote the agent)
+ * reloads that agent and applies its events again; replays are skipped by
+ * offset, so nothing is counted twice. A broken connection evicts every
+ * agent the batch touched (their cached state may be ahead of Redis) and
+ * returns -1: the consumer retries the batch when Redis is back. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "timefmt.h"
+
+#define STALE_RETRIES 5
+
+struct cp_work {
+    char id[CP_AGENT_ID_MAX + 1];
+    cp_agent *agent;
+    int32_t head, tail; /* events of this agent in the batch; -1: a slide */
+    int64_t T;
+    cp_agent_delta delta;
+    int done;
+};
+
+int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz) {
+    cp_redis_url url;
+    memset(e, 0, sizeof(*e));
+    e->cfg = cfg;
+    e->lateness_ms = (int64_t)cfg->lateness_s * 1000;
+    cp_windows_from_config(&e->ws, cfg);
+    cp_agentmap_init(&e->agents);
+    if (cp_redis_url_parse(cfg->redis_url, &url, err, errsz) != 0)
+        return -1;
+    cp_redis_init(&e->redis, &url, cfg->redis_timeout_ms);
+    if (cp_store_init(&e->store, &e->redis, cfg, &e->ws) != 0) {
+        snprintf(err, errsz, "cannot register Redis scripts");
+        return -1;
+    }
+    return 0;
+}
+
+void cp_engine_free(cp_engine *e) {
+    for (size_t i = 0; i < e->capwork; i++)
+        cp_agent_delta_free(&e->work[i].delta);
+    free(e->work);
+    free(e->next);
+    free(e->index_pending);
+    free(e->slid);
+    cp_agentmap_free(&e->agents);
+    cp_store_free(&e->store);
+    cp_redis_close(&e->redis);
+}
+
+int cp_engine_ready(cp_engine *e) {
+    return cp_redis_ensure(&e->redis);
+}
+
+/* ---- work items ------------------------------------------------------------ */
+
+static cp_work *add_work(cp_engine *e, cp_agent *a, int64_t T) {
+    if (e->nwork == e->capwork) {
+        size_t cap = e->capwork ? e->capwork * 2 : 256;
+        cp_work *w = realloc(e->work, cap * sizeof(*w));
+        if (!w)
+            return NULL;
+        memset(w + e->capwork, 0, (cap - e->capwork) * sizeof(*w));
+        e->work = w;
+        e->capwork = cap;
+    }
+    cp_work *w = &e->work[e->nwork];
+    snprintf(w->id, sizeof(w->id), "%s", a->id);
+    w->agent = a;
+    w->head = w->tail = -1;
+    w->T = T;
+    w->done = 0;
+    cp_agent_delta_reset(&w->delta);
+    a->slot = (int32_t)e->nwork++;
+    return w;
+}
+
+static void clear_work(cp_engine *e) {
+    for (size_t i = 0; i < e->nwork; i++)
+        if (e->work[i].agent)
+            e->work[i].agent->slot = -1;
+    e->nwork = 0;
+}
+
+/* Drop an agent from the cache; its work item forgets it. */
+static void evict(cp_engine *e, cp_work *w) {
+    if (!w->agent)
+        return;
+    w->agent->slot = -1;
+    cp_agentmap_remove(&e->agents, w->agent);
+    w->agent = NULL;
+}
+
+static void evict_all_work(cp_engine *e) {
+    for (size_t i = 0; i < e->nwork; i++)
+        evict(e, &e->work[i]);
+}
+
+static int64_t clock_of(const cp_part_clock *clocks, size_t n, int32_t partition) {
+    for (size_t i = 0; i < n; i++)
+        if (clocks[i].partition == partition)
+            return clocks[i].clock_ms;
+    return CP_NO_CLOCK;
+}
+
+/* Link every event to its agent's work item. */
+static int group(cp_engine *e, const cp_batch_event *evs, size_t n) {
+    if (n > e->capnext) {
+        int32_t *next = realloc(e->next, n * sizeof(*next));
+        if (!next)
+            return -1;
+        e->next = next;
+        e->capnext = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cp_event *ev = evs[i].ev;
+        cp_agent *a = cp_agentmap_get(&e->agents, ev->agent_id, ev->agent_id_len);
+        if (!a)
+            return -1;
+        cp_work *w = a->slot >= 0 ? &e->work[a->slot] : add_work(e, a, CP_NO_CLOCK);
+        if (!w)
+            return -1;
+        e->next[i] = -1;
+        if (w->tail >= 0)
+            e->next[w->tail] = (int32_t)i;
+        else
+            w->head = (int32_t)i;
+        w->tail = (int32_t)i;
+    }
+    return 0;
+}
+
+/* ---- load ------------------------------------------------------------------ */
+
+/* Read the state of every work item whose agent is not loaded. */
+static int load_work(cp_engine *e) {
+    size_t asked = 0;
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        if (!w->done && !w->agent->loaded) {
+            cp_store_append_load(&e->store, w->agent);
+            asked++;
+        }
+    }
+    if (asked == 0)
+        return 0;
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        if (w->done || w->agent->loaded)
+            continue;
+        int rc = cp_store_read_load(&e->store, w->agent);
+        if (rc == -1)
+            return -1;
+        if (rc == -2) {
+            cp_error("agent %s: malformed state in Redis; starting it empty", w->id);
+            w->agent->loaded = 1;
+        }
+        e->stats.loads++;
+    }
+    return 0;
+}
+
+/* ---- apply ----------------------------------------------------------------- */
+
+/* The agent's clock for this batch: its partition's, its newest event's,
+ * and never earlier than what it already showed. */
+static int64_t agent_clock(const cp_engine *e, const cp_work *w, const cp_batch_event *evs,
+                           const cp_part_clock *clocks, size_t nclocks) {
+    int64_t T = w->agent->as_of;
+    for (int32_t i = w->head; i >= 0; i = e->next[i]) {
+        int64_t c = clock_of(clocks, nclocks, evs[i].partition);
+        if (c > T)
+            T = c;
+        if (evs[i].ev->ts_ms > T)
+            T = evs[i].ev->ts_ms;
+    }
+    return T;
+}
+
+/* Which windows to write: all after new events, else those that changed. */
+static uint32_t windows_to_write(const cp_engine *e, const cp_work *w) {
+    uint32_t mask = 0;
+    cp_sums now;
+    for (int i = 0; i < e->ws.n; i++) {
+        if (w->delta.applied || !(w->agent->written_known & (1u << i))) {
+            mask |= 1u << i;
+            continue;
+        }
+        cp_wstore_window(&w->agent->w, &e->ws, i, w->T, &now);
+        if (memcmp(&now, &w->agent->written[i], sizeof(now)) != 0)
+            mask |= 1u << i;
+    }
+    return mask;
+}
+
+/* Apply the work item's events; returns the windows to write, or 0 when
+ * there is nothing to store. -1 on out of memory. */
+static int64_t compute(cp_engine *e, cp_work *w, const cp_batch_event *evs) {
+    cp_agent *a = w->agent;
+    int64_t before = a->as_of;
+    cp_agent_delta_reset(&w->delta);
+    for (int32_t i = w->head; i >= 0; i = e->next[i])
+        if (cp_agent_apply(a, &e->ws, evs[i].ev, evs[i].partition, evs[i].offset, w->T,
+                           &w->delta) != 0)
+            return -1;
+    cp_agent_advance(a, &e->ws, w->T, e->lateness_ms, &w->delta);
+    uint32_t mask = windows_to_write(e, w);
+    if (w->delta.noffsets == 0 && mask == 0 && before == a->as_of && w->delta.ndropped == 0)
+        return 0;
+    return mask | (1u << CP_WINDOWS_MAX); /* the high bit: write even without windows */
+}
+
+/* ---- slide ----------------------------------------------------------------- */
+
+static int64_t slid_clock(cp_engine *e, int32_t partition) {
+    for (size_t i = 0; i < e->nslid; i++)
+        if (e->slid[i].partition == partition)
+            return e->slid[i].clock_ms;
+    return CP_NO_CLOCK;
+}
+
+static void set_slid_clock(cp_engine *e, int32_t partition, int64_t clock) {
+    for (size_t i = 0; i < e->nslid; i++) {
+        if (e->slid[i].partition == partition) {
+            e->slid[i].clock_ms = clock;
+            return;
+        }
+    }
+    cp_part_clock *s = realloc(e->slid, (e->nslid + 1) * sizeof(*s));
+    if (!s)
+        return;
+    e->slid = s;
+    e->slid[e->nslid++] = (cp_part_clock){partition, clock};
+}
+
+/* Has the partition's clock entered a new bucket or day since it last slid? */
+static int clock_moved(const cp_engine *e, int64_t from, int64_t to) {
+    return from == CP_NO_CLOCK || cp_bucket_of(&e->ws, to) != cp_bucket_of(&e->ws, from) ||
+           cp_day_number(to, e->ws.day_offset_min) != cp_day_number(from, e->ws.day_offset_min);
+}
+
+/* An agent with empty windows and no id inside the lateness horizon needs
+ * nothing from the cache: Redis has it all. */
+static int idle(const cp_engine *e, const cp_agent *a, int64_t clock) {
+    return a->w.n == 0 &&
+           (a->w.day != cp_day_number(clock, e->ws.day_offset_min) ||
+            cp_sums_is_zero(&a->w.day_sums)) &&
+           a->as_of < clock - e->lateness_ms;
+}
+
+/* Work items for quiet agents whose windows slide at their partition's
+ * clock; idle agents leave the cache. */
+static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks) {
+    cp_agentmap_iter it;
+    int any = 0;
+    for (size_t i = 0; i < nclocks; i++) {
+        if (clocks[i].clock_ms == CP_NO_CLOCK)
+            continue;
+        if (clock_moved(e, slid_clock(e, clocks[i].partition), clocks[i].clock_ms))
+            any = 1;
+    }
+    if (!any)
+        return 0;
+    for (cp_agent *a = cp_agentmap_first(&e->agents, &it); a;
+         a = cp_agentmap_next(&e->agents, &it)) {
+        int64_t clock = clock_of(clocks, nclocks, a->partition);
+        if (a->slot >= 0 || !a->loaded || clock == CP_NO_CLOCK || clock <= a->as_of ||
+            !clock_moved(e, slid_clock(e, a->partition), clock))
+            continue;
+        if (cp_wstore_slides(&a->w, &e->ws, a->as_of, clock)) {
+            if (!add_work(e, a, clock))
+                return -1;
+        } else if (idle(e, a, clock)) {
+            cp_agentmap_remove(&e->agents, a);
+        }
+    }
+    for (size_t i = 0; i < nclocks; i++)
+        if (clocks[i].clock_ms != CP_NO_CLOCK)
+            set_slid_clock(e, clocks[i].partition, clocks[i].clock_ms);
+    return 0;
+}
+
+/* ---- write ----------------------------------------------------------------- */
+
+static void count_outcome(cp_engine *e, const cp_work *w) {
+    e->stats.applied += (uint64_t)w->delta.applied;
+    e->stats.duplicates += (uint64_t)w->delta.duplicates;
+    e->stats.replayed += (uint64_t)w->delta.skipped;
+}
+
+/* Compute and write every pending work item. Returns the number refused
+ * as stale (their agents evicted, to be reloaded), or -1. */
+static int write_round(cp_engine *e, const cp_batch_event *evs) {
+    int stale = 0;
+    size_t sent = 0;
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        if (w->done)
+            continue;
+        int64_t mask = compute(e, w, evs);
+        if (mask < 0)
+            return -1;
+        if (mask == 0) {
+            count_outcome(e, w);
+            w->done = 1;
+            continue;
+        }
+        cp_store_append_write(&e->store, w->agent, &w->delta, (uint32_t)mask);
+        sent++;
+    }
+    for (size_t i = 0; i < e->nwork && sent > 0; i++) {
+        cp_work *w = &e->work[i];
+        if (w->done)
+            continue;
+        int rc = cp_store_read_write(&e->store, w->agent);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            stale++;
+            e->stats.stale++;
+            evict(e, w);
+            continue;
+        }
+        w->done = 2; /* written in this round */
+        count_outcome(e, w);
+        e->stats.writes++;
+        if (w->head < 0)
+            e->stats.slides++;
+    }
+    /* the index after every reply is read, so it goes out in one flush */
+    for (size_t i = 0; i < e->nwork; i++)
+        if (e->work[i].done == 2)
+            cp_store_append_index(&e->store, e->work[i].agent);
+    if (cp_redis_drain(&e->redis) != 0)
+        return -1;
+    return stale;
+}
+
+/* Give evicted (stale) work items a fresh agent to reload. */
+static int refresh_stale(cp_engine *e) {
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        if (w->done || w->agent)
+            continue;
+        w->agent = cp_agentmap_get(&e->agents, w->id, strlen(w->id));
+        if (!w->agent)
+            return -1;
+        w->agent->slot = (int32_t)i;
+    }
+    return 0;
+}
+
+/* ---- index of a newly assigned partition ------------------------------------ */
+
+static void index_agent(void *ctx, const char *id, size_t len) {
+    cp_engine *e = ctx;
+    cp_agent *a;
+    const char *why;
+    if (cp_validate_agent_id(id, len, &why) != 0 || cp_agentmap_find(&e->agents, id, len))
+        return;
+    if ((a = cp_agentmap_get(&e->agents, id, len)) != NULL)
+        add_work(e, a, CP_NO_CLOCK);
+}
+
+/* Cache the agents of newly assigned partitions so their windows slide. */
+static int load_index(cp_engine *e) {
+    if (e->nindex_pending == 0)
+        return 0;
+    for (size_t i = 0; i < e->nindex_pending; i++)
+        if (cp_store_scan_index(&e->store, e->index_pending[i], INT64_MIN, index_agent, e) != 0)
+            goto fail;
+    if (load_work(e) != 0)
+        goto fail;
+    clear_work(e);
+    e->nindex_pending = 0;
+    return 0;
+fail:
+    evict_all_work(e);
+    clear_work(e);
+    return -1;
+}
+
+void cp_engine_assign(cp_engine *e, const int32_t *partitions, size_t n) {
+    int32_t *p = realloc(e->index_pending, (n ? n : 1) * sizeof(*p));
+    if (!p)
+        return;
+    memcpy(p, partitions, n * sizeof(*p));
+    e->index_pending = p;
+    e->nindex_pending = n;
+}
+
+void cp_engine_revoke(cp_engine *e) {
+    cp_agentmap_clear(&e->agents);
+    e->nindex_pending = 0;
+    e->nslid = 0;
+}
+
+/* ---- the batch ---------------------------------------------------------------- */
+
+int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
+                    size_t nclocks) {
+    int rc = -1;
+    if (cp_redis_ensure(&e->redis) != 0 || load_index(e) != 0)
+        return -1;
+    if (group(e, evs, n) != 0 || plan_slides(e, clocks, nclocks) != 0) {
+        snprintf(e->redis.err, sizeof(e->redis.err), "out of memory");
+        goto fail;
+    }
+    for (int attempt = 0; attempt <= STALE_RETRIES; attempt++) {
+        if (load_work(e) != 0)
+            goto fail;
+        for (size_t i = 0; i < e->nwork; i++) {
+            cp_work *w = &e->work[i];
+            if (!w->done)
+                w->T = agent_clock(e, w, evs, clocks, nclocks) > w->T
+                           ? agent_clock(e, w, evs, clocks, nclocks)
+                           : w->T;
+        }
+        int stale = write_round(e, evs);
+        if (stale < 0)
+            goto fail;
+        if (stale == 0) {
+            rc = 0;
+            break;
+        }
+        if (refresh_stale(e) != 0)
+            goto fail;
+    }
+    if (rc != 0)
+        snprintf(e->redis.err, sizeof(e->redis.err), "agent writes kept being refused as stale");
+fail:
+    if (rc != 0)
+        evict_all_work(e);
+    clear_work(e);
+    return rc;
+}

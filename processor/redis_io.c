@@ -1,0 +1,239 @@
+/* redis_io.c -- the Redis connection (redis_io.h).
+ *
+ * Scripts are loaded with SCRIPT LOAD on every connect, so a Redis that
+ * restarted (and forgot its script cache) is handled by the reconnect that
+ * its dropped connection causes. An error reply never breaks the
+ * connection; an I/O error or timeout always does, and the caller retries
+ * its whole step after cp_redis_ensure(). */
+#include "redis_io.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/sds.h>
+
+int cp_redis_url_parse(const char *url, cp_redis_url *out, char *err, size_t errsz) {
+    const char *at = url, *host, *end;
+    size_t n;
+
+    memset(out, 0, sizeof(*out));
+    out->port = 6379;
+    if (strncmp(at, "redis://", 8) != 0) {
+        snprintf(err, errsz, "expected redis://[:password@]host[:port][/db]");
+        return -1;
+    }
+    at += 8;
+    const char *amp = strchr(at, '@');
+    if (amp) {
+        const char *pw = memchr(at, ':', (size_t)(amp - at));
+        pw = pw ? pw + 1 : at; /* "user:pass@" or "pass@": the password */
+        n = (size_t)(amp - pw);
+        if (n >= sizeof(out->password)) {
+            snprintf(err, errsz, "password too long");
+            return -1;
+        }
+        memcpy(out->password, pw, n);
+        at = amp + 1;
+    }
+    host = at;
+    n = strcspn(host, ":/");
+    if (n == 0 || n >= sizeof(out->host)) {
+        snprintf(err, errsz, "missing or over-long host");
+        return -1;
+    }
+    memcpy(out->host, host, n);
+    at = host + n;
+    if (*at == ':') {
+        long p = strtol(at + 1, (char **)&end, 10);
+        if (end == at + 1 || p < 1 || p > 65535 || (*end && *end != '/')) {
+            snprintf(err, errsz, "port must be 1..65535");
+            return -1;
+        }
+        out->port = (int)p;
+        at = end;
+    }
+    if (*at == '/' && at[1]) {
+        long db = strtol(at + 1, (char **)&end, 10);
+        if (end == at + 1 || *end || db < 0 || db > 65535) {
+            snprintf(err, errsz, "database must be a number");
+            return -1;
+        }
+        out->db = (int)db;
+    } else if (*at && strcmp(at, "/") != 0) {
+        snprintf(err, errsz, "unexpected \"%s\"", at);
+        return -1;
+    }
+    return 0;
+}
+
+void cp_redis_init(cp_redis *r, const cp_redis_url *url, int timeout_ms) {
+    memset(r, 0, sizeof(*r));
+    r->url = *url;
+    r->timeout_ms = timeout_ms;
+}
+
+int cp_redis_add_script(cp_redis *r, const char *source) {
+    if (r->nscripts == CP_SCRIPTS_MAX)
+        return -1;
+    r->scripts[r->nscripts].source = source;
+    r->scripts[r->nscripts].sha[0] = '\0';
+    return r->nscripts++;
+}
+
+void cp_redis_disconnect(cp_redis *r) {
+    if (r->ctx)
+        redisFree(r->ctx);
+    r->ctx = NULL;
+    r->pending = 0;
+}
+
+void cp_redis_close(cp_redis *r) {
+    cp_redis_disconnect(r);
+}
+
+/* A command during connection setup; the reply must not be an error. */
+static int setup_command(cp_redis *r, redisReply **out, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *reply = redisvCommand(r->ctx, fmt, ap);
+    va_end(ap);
+    r->roundtrips++;
+    r->commands++;
+    if (!reply) {
+        snprintf(r->err, sizeof(r->err), "%s", r->ctx->errstr);
+        return -1;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        snprintf(r->err, sizeof(r->err), "%s", reply->str);
+        freeReplyObject(reply);
+        return -1;
+    }
+    if (out)
+        *out = reply;
+    else
+        freeReplyObject(reply);
+    return 0;
+}
+
+static int load_scripts(cp_redis *r) {
+    for (int i = 0; i < r->nscripts; i++) {
+        redisReply *reply;
+        if (setup_command(r, &reply, "SCRIPT LOAD %s", r->scripts[i].source) != 0)
+            return -1;
+        snprintf(r->scripts[i].sha, sizeof(r->scripts[i].sha), "%s",
+                 reply->type == REDIS_REPLY_STRING ? reply->str : "");
+        freeReplyObject(reply);
+    }
+    return 0;
+}
+
+int cp_redis_ensure(cp_redis *r) {
+    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+    if (r->ctx)
+        return 0;
+    r->ctx = redisConnectWithTimeout(r->url.host, r->url.port, tv);
+    if (!r->ctx || r->ctx->err) {
+        snprintf(r->err, sizeof(r->err), "connect %s:%d: %s", r->url.host, r->url.port,
+                 r->ctx ? r->ctx->errstr : "out of memory");
+        goto fail;
+    }
+    redisSetTimeout(r->ctx, tv);
+    redisEnableKeepAlive(r->ctx);
+    if ((r->url.password[0] && setup_command(r, NULL, "AUTH %s", r->url.password) != 0) ||
+        (r->url.db && setup_command(r, NULL, "SELECT %d", r->url.db) != 0) || load_scripts(r) != 0)
+        goto fail;
+    r->reconnects++;
+    return 0;
+fail:
+    cp_redis_disconnect(r);
+    return -1;
+}
+
+void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
+    if (!r->ctx)
+        return;
+    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) == REDIS_OK) {
+        r->pending++;
+        r->commands++;
+    }
+}
+
+void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
+    va_list ap;
+    if (!r->ctx)
+        return;
+    va_start(ap, fmt);
+    if (redisvAppendCommand(r->ctx, fmt, ap) == REDIS_OK) {
+        r->pending++;
+        r->commands++;
+    }
+    va_end(ap);
+}
+
+void cp_redis_append_script(cp_redis *r, int idx, int argc, const char **argv,
+                            const size_t *argvlen) {
+    const char **full = malloc(sizeof(*full) * (size_t)(argc + 2));
+    size_t *lens = malloc(sizeof(*lens) * (size_t)(argc + 2));
+    if (!r->ctx || !full || !lens) {
+        free(full);
+        free(lens);
+        return;
+    }
+    full[0] = "EVALSHA";
+    lens[0] = 7;
+    full[1] = r->scripts[idx].sha;
+    lens[1] = strlen(r->scripts[idx].sha);
+    memcpy(full + 2, argv, sizeof(*argv) * (size_t)argc);
+    memcpy(lens + 2, argvlen, sizeof(*argvlen) * (size_t)argc);
+    cp_redis_append(r, argc + 2, full, lens);
+    free(full);
+    free(lens);
+}
+
+redisReply *cp_redis_read(cp_redis *r) {
+    void *reply = NULL;
+    if (!r->ctx || r->pending == 0)
+        return NULL;
+    /* the first read after appending flushes the buffer: one round trip */
+    if (sdslen(r->ctx->obuf) > 0)
+        r->roundtrips++;
+    if (redisGetReply(r->ctx, &reply) != REDIS_OK || !reply) {
+        snprintf(r->err, sizeof(r->err), "%s", r->ctx->errstr[0] ? r->ctx->errstr : "no reply");
+        cp_redis_disconnect(r);
+        return NULL;
+    }
+    r->pending--;
+    return reply;
+}
+
+int cp_redis_drain(cp_redis *r) {
+    int rc = 0;
+    while (r->pending > 0) {
+        redisReply *reply = cp_redis_read(r);
+        if (!reply)
+            return -1;
+        if (reply->type == REDIS_REPLY_ERROR) {
+            snprintf(r->err, sizeof(r->err), "%s", reply->str);
+            rc = -1;
+        }
+        freeReplyObject(reply);
+    }
+    return rc;
+}
+
+redisReply *cp_redis_command(cp_redis *r, const char *fmt, ...) {
+    va_list ap;
+    if (!r->ctx)
+        return NULL;
+    va_start(ap, fmt);
+    int ok = redisvAppendCommand(r->ctx, fmt, ap) == REDIS_OK;
+    va_end(ap);
+    if (!ok)
+        return NULL;
+    r->pending++;
+    r->commands++;
+    return cp_redis_read(r);
+}

@@ -1,0 +1,209 @@
+/* window.c -- KPI sums and event-time windows over panes (window.h).
+ *
+ * Arithmetic, for bucket width B ms and clock T:
+ *   bucket(ts)            = floor(ts / B)
+ *   sliding window of n   = buckets bucket(T)-n+1 .. bucket(T)
+ *   day window            = T's calendar day at day_offset_min, up to T
+ * Buckets below bucket(T)-reach+1 (reach = the longest sliding window) can
+ * never be read again because T never goes back, so they are dropped. */
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+void cp_sums_of_event(const cp_event *ev, cp_sums *out) {
+    memset(out, 0, sizeof(*out));
+    switch (ev->type) {
+    case CP_EV_CALL_OFFERED:
+        out->v[CP_S_OFFERED] = 1;
+        break;
+    case CP_EV_CALL_ANSWERED:
+        out->v[CP_S_ANSWERED] = 1;
+        break;
+    case CP_EV_CALL_MISSED:
+        out->v[CP_S_MISSED] = 1;
+        break;
+    case CP_EV_CALL_ENDED:
+        out->v[CP_S_HANDLED] = 1;
+        out->v[CP_S_TALK_MS] = ev->talk_ms;
+        out->v[CP_S_HOLD_MS] = ev->hold_ms;
+        out->v[CP_S_ACW_MS] = ev->acw_ms;
+        out->v[CP_S_RESOLVED] = (ev->flags & CP_F_RESOLVED) != 0;
+        out->v[CP_S_TRANSFERRED] = (ev->flags & CP_F_TRANSFERRED) != 0;
+        out->v[CP_S_COMPLAINTS] = (ev->flags & CP_F_COMPLAINT) != 0;
+        out->v[CP_S_SALES] = (ev->flags & CP_F_SALE) != 0;
+        out->v[CP_S_SALES_VALUE] = ev->sale_value_milli;
+        break;
+    case CP_EV_WRAPUP_ENDED:
+        out->v[CP_S_ACW_MS] = ev->acw_ms;
+        break;
+    case CP_EV_SURVEY:
+        out->v[CP_S_CSAT_SUM] = ev->csat;
+        out->v[CP_S_CSAT_COUNT] = 1;
+        break;
+    case CP_EV_QA_SCORED:
+        out->v[CP_S_QA_SUM] = ev->qa_milli;
+        out->v[CP_S_QA_COUNT] = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+void cp_sums_add(cp_sums *a, const cp_sums *b) {
+    for (int i = 0; i < CP_S_COUNT; i++)
+        a->v[i] += b->v[i];
+}
+
+int cp_sums_is_zero(const cp_sums *s) {
+    for (int i = 0; i < CP_S_COUNT; i++)
+        if (s->v[i])
+            return 0;
+    return 1;
+}
+
+void cp_windows_from_config(cp_windows *ws, const cp_config *cfg) {
+    memset(ws, 0, sizeof(*ws));
+    ws->bucket_ms = (int64_t)cfg->bucket_s * 1000;
+    ws->day_offset_min = cfg->day_offset_min;
+    ws->n = cfg->nwindows;
+    ws->reach = 1;
+    for (int i = 0; i < cfg->nwindows; i++) {
+        memcpy(ws->w[i].name, cfg->windows[i].name, sizeof(ws->w[i].name));
+        ws->w[i].buckets = cfg->windows[i].seconds / cfg->bucket_s;
+        if (ws->w[i].buckets > ws->reach)
+            ws->reach = ws->w[i].buckets;
+    }
+}
+
+int64_t cp_bucket_of(const cp_windows *ws, int64_t ts_ms) {
+    return cp_floor_div(ts_ms, ws->bucket_ms);
+}
+
+void cp_wstore_init(cp_wstore *w) {
+    memset(w, 0, sizeof(*w));
+    w->day = CP_NO_DAY;
+}
+
+void cp_wstore_free(cp_wstore *w) {
+    free(w->bk);
+    cp_wstore_init(w);
+}
+
+/* Index of the first bucket >= b (binary search). */
+static uint32_t lower_bound(const cp_wstore *w, int64_t b) {
+    uint32_t lo = 0, hi = w->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (w->bk[mid].b < b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const cp_bucket *cp_wstore_find(const cp_wstore *w, int64_t b) {
+    uint32_t i = lower_bound(w, b);
+    return (i < w->n && w->bk[i].b == b) ? &w->bk[i] : NULL;
+}
+
+/* The bucket b, inserted empty when missing; NULL on out of memory. */
+static cp_bucket *slot(cp_wstore *w, int64_t b) {
+    uint32_t i = lower_bound(w, b);
+    if (i < w->n && w->bk[i].b == b)
+        return &w->bk[i];
+    if (w->n == w->cap) {
+        uint32_t cap = w->cap ? w->cap * 2 : 8;
+        cp_bucket *bk = realloc(w->bk, cap * sizeof(*bk));
+        if (!bk)
+            return NULL;
+        w->bk = bk;
+        w->cap = cap;
+    }
+    memmove(&w->bk[i + 1], &w->bk[i], (w->n - i) * sizeof(*w->bk));
+    w->n++;
+    memset(&w->bk[i], 0, sizeof(w->bk[i]));
+    w->bk[i].b = b;
+    return &w->bk[i];
+}
+
+int cp_wstore_put(cp_wstore *w, int64_t b, const cp_sums *s) {
+    cp_bucket *bk = slot(w, b);
+    if (!bk)
+        return -1;
+    bk->s = *s;
+    return 0;
+}
+
+int cp_wstore_roll_day(cp_wstore *w, const cp_windows *ws, int64_t T) {
+    int64_t day = cp_day_number(T, ws->day_offset_min);
+    if (w->day == day)
+        return 0;
+    w->day = day;
+    memset(&w->day_sums, 0, sizeof(w->day_sums));
+    return 1;
+}
+
+int64_t cp_wstore_add(cp_wstore *w, const cp_windows *ws, int64_t ts, int64_t T, const cp_sums *d,
+                      int *oom) {
+    int64_t b = cp_bucket_of(ws, ts), touched = INT64_MIN;
+    *oom = 0;
+    if (b >= cp_bucket_of(ws, T) - ws->reach + 1) {
+        cp_bucket *bk = slot(w, b);
+        if (!bk) {
+            *oom = 1;
+            return INT64_MIN;
+        }
+        cp_sums_add(&bk->s, d);
+        touched = b;
+    }
+    cp_wstore_roll_day(w, ws, T);
+    if (cp_day_number(ts, ws->day_offset_min) == w->day)
+        cp_sums_add(&w->day_sums, d);
+    return touched;
+}
+
+size_t cp_wstore_prune(cp_wstore *w, const cp_windows *ws, int64_t T, int64_t *dropped,
+                       size_t max) {
+    uint32_t keep = lower_bound(w, cp_bucket_of(ws, T) - ws->reach + 1);
+    for (uint32_t i = 0; i < keep && i < max; i++)
+        dropped[i] = w->bk[i].b;
+    memmove(w->bk, w->bk + keep, (w->n - keep) * sizeof(*w->bk));
+    w->n -= keep;
+    return keep;
+}
+
+void cp_wstore_window(const cp_wstore *w, const cp_windows *ws, int i, int64_t T, cp_sums *out) {
+    int64_t bt = cp_bucket_of(ws, T);
+    memset(out, 0, sizeof(*out));
+    if (ws->w[i].buckets == 0) {
+        if (w->day == cp_day_number(T, ws->day_offset_min))
+            *out = w->day_sums;
+        return;
+    }
+    for (uint32_t k = lower_bound(w, bt - ws->w[i].buckets + 1); k < w->n && w->bk[k].b <= bt; k++)
+        cp_sums_add(out, &w->bk[k].s);
+}
+
+int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64_t T2) {
+    int64_t b1 = cp_bucket_of(ws, T1), b2 = cp_bucket_of(ws, T2);
+    for (int i = 0; i < ws->n; i++) {
+        if (ws->w[i].buckets == 0) {
+            if (w->day != CP_NO_DAY && !cp_sums_is_zero(&w->day_sums) &&
+                cp_day_number(T2, ws->day_offset_min) != w->day)
+                return 1;
+            continue;
+        }
+        /* buckets that leave: b1-n+1 .. b2-n; and any that enter */
+        uint32_t k = lower_bound(w, b1 - ws->w[i].buckets + 1);
+        if (k < w->n && w->bk[k].b <= b2 - ws->w[i].buckets)
+            return 1;
+        k = lower_bound(w, b1 + 1);
+        if (k < w->n && w->bk[k].b <= b2)
+            return 1;
+    }
+    return 0;
+}
