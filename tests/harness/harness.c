@@ -291,6 +291,7 @@ rd_kafka_t *h_producer(const h_env *e) {
     char err[256];
     rd_kafka_conf_t *conf = client_conf(e);
     rd_kafka_conf_set(conf, "linger.ms", "0", err, sizeof(err));
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     ck_assert_msg(rk != NULL, "%s", err);
@@ -332,6 +333,36 @@ void h_produce_nowait(rd_kafka_t *p, const char *topic, const void *key, size_t 
 
 void h_flush(rd_kafka_t *p) {
     ck_assert_int_eq(rd_kafka_flush(p, 30000), 0);
+}
+
+void h_produce_many(rd_kafka_t *p, const char *topic, h_out *msgs, size_t n) {
+    delivery *d = calloc(n, sizeof(*d));
+    for (size_t i = 0; i < n; i++) {
+        for (;;) {
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(msgs[i].key, msgs[i].key_len),
+                RD_KAFKA_V_VALUE((void *)msgs[i].value, msgs[i].value_len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&d[i]), RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                ck_assert_msg(err == 0, "produce: %s", rd_kafka_err2str(err));
+                break;
+            }
+            rd_kafka_poll(p, 10);
+        }
+    }
+    ck_assert_int_eq(rd_kafka_flush(p, 30000), 0);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(d[i].done && d[i].err == 0, "message %zu not delivered", i);
+        msgs[i].partition = d[i].partition;
+        msgs[i].offset = d[i].offset;
+    }
+    free(d);
+}
+
+redisContext *h_redis_connect(const h_env *e) {
+    redisContext *c = redisConnect("127.0.0.1", e->redis_port);
+    ck_assert_msg(c && !c->err, "cannot connect to the test's Redis");
+    return c;
 }
 
 static void copy_header(rd_kafka_headers_t *h, const char *name, char *out, size_t size) {

@@ -85,6 +85,21 @@ void h_produce_nowait(rd_kafka_t *p, const char *topic, const void *key, size_t 
                       const void *value, size_t value_len);
 void h_flush(rd_kafka_t *p);
 
+/* Produce many and wait for every acknowledgement; fills each message's
+ * partition and offset. */
+typedef struct h_out {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    int32_t partition;
+    int64_t offset;
+} h_out;
+void h_produce_many(rd_kafka_t *p, const char *topic, h_out *msgs, size_t n);
+
+/* A hiredis connection to the test's Redis (caller frees). */
+struct redisContext *h_redis_connect(const h_env *e);
+
 /* Read every message of topic from the beginning up to its current end. */
 void h_read_topic(const h_env *e, const char *topic, h_msgs *out);
 void h_msgs_free(h_msgs *m);

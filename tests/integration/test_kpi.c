@@ -1,0 +1,254 @@
+/* test_kpi.c -- KPI hashes in Redis against the oracle (contract 3): a
+ * generated stream with duplicates, out-of-order and too-late events, both
+ * timestamp formats, quiet agents and a day boundary; once as a backlog,
+ * once with the processor killed -9 mid-stream and restarted, once with
+ * Redis killed and restarted mid-stream. Every KPI hash of every agent must
+ * equal the oracle at the hash's as_of. */
+#include <check.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "oracle.h"
+
+#define TOPIC  "call-events"
+#define AGENTS 30
+#define QUIET  5
+#define EVENTS 20000
+#define CHUNKS 20
+#define BUCKET 60000
+
+typedef struct stream {
+    o_event *evs;
+    size_t n;
+    h_out *out;
+    int day_offset_min;
+    char config[1024];
+} stream;
+
+/* A day offset that puts a local midnight about an hour before now, so
+ * the stream (the last three hours) crosses a day boundary. */
+static int offset_with_midnight_near(int64_t at_ms) {
+    int64_t minute_of_day = (at_ms / 60000) % 1440;
+    int off = (int)((1440 - minute_of_day) % 1440);
+    return off > 840 ? off - 1440 : off;
+}
+
+static void write_config(stream *s, int commit_interval_ms) {
+    snprintf(s->config, sizeof(s->config),
+             "{\"windows\":{\"day_offset_min\":%d},\"kafka\":{\"commit_interval_ms\":%d,"
+             "\"properties\":{\"session.timeout.ms\":\"6000\",\"heartbeat.interval.ms\":\"500\"}},"
+             "\"processor\":{\"batch_max\":500}}",
+             s->day_offset_min, commit_interval_ms);
+}
+
+static void make_stream(stream *s, uint64_t seed, int commit_interval_ms) {
+    int64_t now = h_now_ms();
+    o_params p = {.agents = AGENTS,
+                  .quiet_agents = QUIET,
+                  .events = EVENTS,
+                  .start_ms = now - 3 * 3600000LL,
+                  .end_ms = now - 120000,
+                  .dup_ratio = 0.04,
+                  .late_ratio = 0.01,
+                  .seed = seed};
+    s->evs = o_generate(&p, &s->n);
+    s->out = calloc(s->n, sizeof(*s->out));
+    for (size_t i = 0; i < s->n; i++)
+        s->out[i] = (h_out){
+            s->evs[i].agent, strlen(s->evs[i].agent), s->evs[i].json, s->evs[i].json_len, -1, -1};
+    s->day_offset_min = offset_with_midnight_near(now - 3600000);
+    write_config(s, commit_interval_ms);
+}
+
+/* Wait until Redis holds KPI hashes of at least `n` agents. */
+static void wait_agents_stored(h_env *e, int n) {
+    redisContext *rc = h_redis_connect(e);
+    long long seen = 0;
+    for (int i = 0; i < 300 && seen < n; i++) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0", "return #redis.call('KEYS','cp:st:*')");
+        seen = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+        if (seen < n)
+            h_sleep_ms(100);
+    }
+    redisFree(rc);
+    ck_assert_msg(seen >= n, "only %lld agents stored", seen);
+}
+
+static void produce_chunk(stream *s, rd_kafka_t *p, int chunk) {
+    size_t from = s->n * (size_t)chunk / CHUNKS, to = s->n * (size_t)(chunk + 1) / CHUNKS;
+    h_produce_many(p, TOPIC, s->out + from, to - from);
+}
+
+static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
+    int64_t lag = -1;
+    for (int i = 0; i < 1200 && lag != 0; i++) {
+        h_sleep_ms(100);
+        lag = h_group_lag(e, group, TOPIC);
+        ck_assert_msg(h_alive(proc), "processor died (see %s)", proc->log);
+    }
+    ck_assert_msg(lag == 0, "still %lld behind after 120 s", (long long)lag);
+}
+
+/* Every agent with an accepted event has its three hashes, each equal to
+ * the oracle at its as_of. Returns how many hashes were compared. */
+static int compare_all(h_env *e, stream *s) {
+    static const struct {
+        const char *name;
+        o_window w;
+    } windows[] = {{"15m", {900}}, {"60m", {3600}}, {"day", {0}}};
+    char why[512];
+    int compared = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        s->evs[i].partition = s->out[i].partition;
+        s->evs[i].offset = s->out[i].offset;
+    }
+    o_accept(s->evs, s->n, 600000);
+    redisContext *rc = h_redis_connect(e);
+    for (int a = 0; a < AGENTS; a++) {
+        char agent[16];
+        snprintf(agent, sizeof(agent), "a%d", a);
+        for (size_t k = 0; k < 3; k++) {
+            redisReply *r = redisCommand(rc, "HGETALL cp:kpi:{%s}:%s", agent, windows[k].name);
+            ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements > 0,
+                          "no hash cp:kpi:{%s}:%s", agent, windows[k].name);
+            char **fields = malloc(r->elements * sizeof(char *));
+            for (size_t f = 0; f < r->elements; f++)
+                fields[f] = r->element[f]->str;
+            int ok = o_check_hash(s->evs, s->n, agent, windows[k].w, BUCKET, s->day_offset_min,
+                                  fields, r->elements, why, sizeof(why));
+            free(fields);
+            freeReplyObject(r);
+            ck_assert_msg(ok == 0, "%s %s: %s", agent, windows[k].name, why);
+            compared++;
+        }
+    }
+    redisFree(rc);
+    return compared;
+}
+
+static long long summary_field(const h_proc *p, const char *name) {
+    json_t *j = h_run_summary(p);
+    ck_assert_msg(j != NULL, "no summary in %s", p->log);
+    long long v = json_integer_value(json_object_get(j, name));
+    json_decref(j);
+    return v;
+}
+
+static void free_stream(stream *s) {
+    free(s->evs);
+    free(s->out);
+}
+
+/* The whole stream produced first, then consumed: a backlog. */
+START_TEST(test_backlog_equals_oracle) {
+    h_env e;
+    h_proc run;
+    stream s;
+    h_env_start(&e, 4);
+    make_stream(&s, 101, 1000);
+    rd_kafka_t *p = h_producer(&e);
+    for (int c = 0; c < CHUNKS; c++)
+        produce_chunk(&s, p, c);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", s.config), "kpi-backlog", "run");
+    wait_caught_up(&e, "kpi-backlog", &run);
+    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    ck_assert_int_gt(summary_field(&run, "duplicates"), 0);
+    ck_assert_int_gt(summary_field(&run, "slides"), 0); /* quiet agents slid */
+    json_t *j = h_run_summary(&run);
+    ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(j, "invalid"), "too_late")),
+                     0);
+    json_decref(j);
+    rd_kafka_destroy(p);
+    free_stream(&s);
+    h_env_stop(&e);
+}
+END_TEST
+
+/* kill -9 half-way. The first process never commits (interval 60 s), so
+ * everything it applied is consumed again by the second: each replayed
+ * event must be recognised by its offset and skipped. */
+START_TEST(test_kill9_restart_equals_oracle) {
+    h_env e;
+    h_proc run1, run2;
+    stream s;
+    h_env_start(&e, 4);
+    make_stream(&s, 202, 60000);
+    const char *cfg1 = h_write_config(&e, "c1.json", s.config);
+    char cfg1_path[512];
+    snprintf(cfg1_path, sizeof(cfg1_path), "%s", cfg1);
+    write_config(&s, 1000);
+    const char *cfg2 = h_write_config(&e, "c2.json", s.config);
+    rd_kafka_t *p = h_producer(&e);
+    h_run_start(&e, &run1, cfg1_path, "kpi-kill", "run1");
+    ck_assert(h_wait_log(&run1, "assigned", 30000) == 0);
+    for (int c = 0; c < CHUNKS / 2; c++) {
+        produce_chunk(&s, p, c);
+        h_sleep_ms(100);
+    }
+    wait_agents_stored(&e, AGENTS / 2);
+    ck_assert_int_eq(h_stop(&run1, SIGKILL, 5000), 128 + SIGKILL);
+    for (int c = CHUNKS / 2; c < CHUNKS; c++)
+        produce_chunk(&s, p, c);
+    h_run_start(&e, &run2, cfg2, "kpi-kill", "run2");
+    wait_caught_up(&e, "kpi-kill", &run2);
+    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(h_stop(&run2, SIGTERM, 10000), 0);
+    ck_assert_msg(summary_field(&run2, "replayed") > 0,
+                  "the restart replayed nothing: the test did not exercise the replay path");
+    rd_kafka_destroy(p);
+    free_stream(&s);
+    h_env_stop(&e);
+}
+END_TEST
+
+/* Redis killed -9 and restarted (from its AOF) mid-stream: the processor
+ * pauses, retries, resumes by itself, and nothing is lost or doubled. */
+START_TEST(test_redis_restart_equals_oracle) {
+    h_env e;
+    h_proc run;
+    stream s;
+    h_env_start(&e, 4);
+    make_stream(&s, 303, 1000);
+    rd_kafka_t *p = h_producer(&e);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", s.config), "kpi-redis", "run");
+    for (int c = 0; c < CHUNKS / 2; c++) {
+        produce_chunk(&s, p, c);
+        h_sleep_ms(150);
+    }
+    h_stop(&e.redis, SIGKILL, 5000);
+    for (int c = CHUNKS / 2; c < CHUNKS * 3 / 4; c++)
+        produce_chunk(&s, p, c);
+    ck_assert_msg(h_wait_log(&run, "Redis unavailable", 20000) == 0, "outage not noticed");
+    h_sleep_ms(2000);
+    ck_assert(h_alive(&run));
+    h_redis_start(&e);
+    ck_assert_msg(h_wait_log(&run, "Redis is back", 30000) == 0, "did not resume");
+    for (int c = CHUNKS * 3 / 4; c < CHUNKS; c++)
+        produce_chunk(&s, p, c);
+    wait_caught_up(&e, "kpi-redis", &run);
+    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    ck_assert_int_gt(summary_field(&run, "redis_failures"), 0);
+    rd_kafka_destroy(p);
+    free_stream(&s);
+    h_env_stop(&e);
+}
+END_TEST
+
+Suite *kpi_suite(void) {
+    Suite *s = suite_create("kpi");
+    TCase *tc = tcase_create("kpi");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_backlog_equals_oracle);
+    tcase_add_test(tc, test_kill9_restart_equals_oracle);
+    tcase_add_test(tc, test_redis_restart_equals_oracle);
+    suite_add_tcase(s, tc);
+    return s;
+}
