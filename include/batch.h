@@ -36,6 +36,13 @@ int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t
 /* Record an accepted event (copied); -1 on out of memory. */
 int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset);
 
+/* Move every message and event of `from` to the end of `to` (from ends
+ * empty). -1 on out of memory. */
+int cp_batch_append(cp_batch *to, cp_batch *from);
+
+/* Exchange two batches. */
+void cp_batch_swap(cp_batch *a, cp_batch *b);
+
 /* The events as the engine takes them (valid until the next add). */
 const cp_batch_event *cp_batch_events(cp_batch *b);
 

@@ -61,6 +61,11 @@ typedef struct cp_engine {
     size_t nwork, capwork;
     int32_t *next; /* next event of the same agent */
     size_t capnext;
+    /* the batch whose writes are in flight */
+    int inflight;
+    const cp_batch_event *evs;
+    cp_part_clock *clocks;
+    size_t nclocks, capclocks;
     cp_engine_stats stats;
 } cp_engine;
 
@@ -72,6 +77,14 @@ void cp_engine_free(cp_engine *e);
  * caller retries the same batch later (replays are skipped by offset). */
 int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
                     size_t nclocks);
+
+/* The same in two halves, so that Redis executes a batch's writes while
+ * the caller decodes the next one: submit computes and sends; complete
+ * reads the answers (retrying stale agents). evs and clocks must stay valid
+ * until complete returns. Submit completes a batch still in flight first. */
+int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
+                     size_t nclocks);
+int cp_engine_complete(cp_engine *e);
 
 /* Partitions were assigned: their agents are read lazily so that their
  * windows slide with the partition clock. */

@@ -62,6 +62,9 @@ void cp_redis_appendf(cp_redis *r, const char *fmt, ...);
 void cp_redis_append_script(cp_redis *r, int idx, int argc, const char **argv,
                             const size_t *argvlen);
 redisReply *cp_redis_read(cp_redis *r);
+/* Send everything appended without waiting for replies; -1 when the
+ * connection broke. */
+int cp_redis_flush(cp_redis *r);
 /* Read and discard every pending reply; -1 when the connection broke or a
  * reply was an error. */
 int cp_redis_drain(cp_redis *r);

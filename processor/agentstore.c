@@ -245,12 +245,20 @@ static void dropped_fields(cp_store *s, const cp_agent_delta *d) {
         argf(s, "b%" PRId64, d->dropped[i]);
 }
 
+/* Ids older than the horizon are left out: the prune would drop them in
+ * the same step (a backlog batch spans hours of event time). */
 static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
-    if (d->nnew_ids > 0) {
+    int64_t horizon = a->as_of - s->lateness_ms;
+    size_t keep = 0;
+    for (size_t i = 0; i < d->nnew_ids; i++)
+        keep += d->new_ids[i]->ts_ms >= horizon;
+    if (keep > 0) {
         args_str(s, "Z");
         args_str(s, "2");
-        argf(s, "%zu", d->nnew_ids);
+        argf(s, "%zu", keep);
         for (size_t i = 0; i < d->nnew_ids; i++) {
+            if (d->new_ids[i]->ts_ms < horizon)
+                continue;
             argf(s, "%" PRId64, d->new_ids[i]->ts_ms);
             arg(s, d->new_ids[i]->event_id, d->new_ids[i]->event_id_len);
         }

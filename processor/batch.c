@@ -57,3 +57,22 @@ const cp_batch_event *cp_batch_events(cp_batch *b) {
         b->bevs[i].ev = &b->events[i];
     return b->bevs;
 }
+
+int cp_batch_append(cp_batch *to, cp_batch *from) {
+    for (size_t i = 0; i < from->nmsgs; i++)
+        if (cp_batch_add_message(to, from->msgs[i].partition, from->msgs[i].offset,
+                                 from->msgs[i].clock_after) != 0)
+            return -1;
+    for (size_t i = 0; i < from->nevents; i++)
+        if (cp_batch_add_event(to, &from->events[i], from->bevs[i].partition,
+                               from->bevs[i].offset) != 0)
+            return -1;
+    cp_batch_clear(from);
+    return 0;
+}
+
+void cp_batch_swap(cp_batch *a, cp_batch *b) {
+    cp_batch t = *a;
+    *a = *b;
+    *b = t;
+}

@@ -13,6 +13,10 @@
  *   service  serve the producer's delivery reports, retry failed dead
  *            letters, commit progress every kafka.commit_interval_ms.
  *
+ * Redis works in parallel: a batch's writes are sent (cp_engine_submit) and
+ * the next batch is gathered and decoded before their answers are read
+ * (cp_engine_complete); only then are the first batch's messages handled.
+ *
  * When Redis is unreachable the batch stays in hand, the assigned
  * partitions are paused (the poll keeps the group membership alive but
  * fetches nothing), and the batch is retried with a backoff that doubles
@@ -56,7 +60,8 @@ typedef struct cp_consumer {
     int64_t lateness_ms;
     rd_kafka_message_t **msgs; /* polled, not yet decoded */
     size_t n_msgs;
-    cp_batch batch; /* decoded, not yet stored */
+    cp_batch batch;    /* decoded, not yet sent to Redis */
+    cp_batch inflight; /* sent to Redis, answers not yet read */
     cp_engine engine;
     int paused;         /* partitions paused while Redis is down */
     int64_t retry_at;   /* monotonic ms of the next apply attempt */
@@ -231,31 +236,60 @@ static size_t part_clocks(cp_consumer *c, cp_part_clock *out) {
     return n;
 }
 
-/* Store the batch in hand; then its messages are handled. 0 or -1. */
-static int apply_batch(cp_consumer *c) {
-    cp_engine_stats before = c->engine.stats;
-    uint64_t rt = c->engine.redis.roundtrips, cmds = c->engine.redis.commands;
-    if (c->batch.nmsgs == 0)
-        return 0;
-    cp_part_clock *clocks = malloc(sizeof(*clocks) * (c->progress.n + 1));
-    if (!clocks)
-        return -1;
-    size_t nclocks = part_clocks(c, clocks);
-    int rc =
-        cp_engine_apply(&c->engine, cp_batch_events(&c->batch), c->batch.nevents, clocks, nclocks);
-    free(clocks);
-    collect_engine_stats(c, &before, &rt, &cmds);
-    if (rc != 0) {
-        c->local.redis_failures++;
-        return -1;
-    }
-    for (size_t i = 0; i < c->batch.nmsgs; i++) {
-        const cp_batch_msg *m = &c->batch.msgs[i];
+/* The messages of a stored batch are handled: their offsets may commit. */
+static void mark_handled(cp_consumer *c, cp_batch *b) {
+    for (size_t i = 0; i < b->nmsgs; i++) {
+        const cp_batch_msg *m = &b->msgs[i];
         cp_partition *part = cp_progress_find(&c->progress, m->partition);
         if (part)
             cp_progress_handled(part, m->offset, m->clock_after);
     }
-    cp_batch_clear(&c->batch);
+    cp_batch_clear(b);
+}
+
+/* Read the answers of the batch in flight. 0, or -1 (it stays in hand). */
+static int complete_inflight(cp_consumer *c) {
+    cp_engine_stats before = c->engine.stats;
+    uint64_t rt = c->engine.redis.roundtrips, cmds = c->engine.redis.commands;
+    if (!c->engine.inflight)
+        return c->inflight.nmsgs ? -1 : 0; /* in hand but not sent: apply it */
+    int rc = cp_engine_complete(&c->engine);
+    collect_engine_stats(c, &before, &rt, &cmds);
+    if (rc != 0)
+        return -1;
+    mark_handled(c, &c->inflight);
+    return 0;
+}
+
+/* Send the decoded batch; it becomes the batch in flight. */
+static int submit_batch(cp_consumer *c) {
+    cp_engine_stats before = c->engine.stats;
+    uint64_t rt = c->engine.redis.roundtrips, cmds = c->engine.redis.commands;
+    if (c->inflight.nmsgs == 0)
+        cp_batch_swap(&c->inflight, &c->batch);
+    else if (cp_batch_append(&c->inflight, &c->batch) != 0)
+        return -1;
+    cp_part_clock *clocks = malloc(sizeof(*clocks) * (c->progress.n + 1));
+    if (!clocks)
+        return -1;
+    size_t nclocks = part_clocks(c, clocks);
+    int rc = cp_engine_submit(&c->engine, cp_batch_events(&c->inflight), c->inflight.nevents,
+                              clocks, nclocks);
+    free(clocks);
+    collect_engine_stats(c, &before, &rt, &cmds);
+    return rc;
+}
+
+/* Store everything in hand now: the batch in flight, then the decoded one.
+ * 0, or -1 when Redis failed (both stay in hand, merged, in order). */
+static int apply_batch(cp_consumer *c) {
+    int rc = complete_inflight(c);
+    if (rc == 0 && c->batch.nmsgs == 0)
+        return 0;
+    if (submit_batch(c) != 0 || complete_inflight(c) != 0) {
+        c->local.redis_failures++;
+        return -1;
+    }
     return 0;
 }
 
@@ -272,20 +306,7 @@ static void set_paused(cp_consumer *c, int paused) {
     c->paused = paused;
 }
 
-/* Apply when due; on failure pause and back off, on success resume. */
-static void apply_or_back_off(cp_consumer *c) {
-    int64_t now = cp_now_mono_ms();
-    if (c->batch.nmsgs == 0 || now < c->retry_at)
-        return;
-    if (apply_batch(c) == 0) {
-        if (c->backoff_ms) {
-            cp_info("Redis is back; resuming consumption");
-            set_paused(c, 0);
-        }
-        c->backoff_ms = 0;
-        c->retry_at = 0;
-        return;
-    }
+static void redis_failed(cp_consumer *c, int64_t now) {
     if (!c->backoff_ms) {
         cp_warn("Redis unavailable (%s); pausing consumption and retrying with backoff",
                 c->engine.redis.err);
@@ -298,12 +319,42 @@ static void apply_or_back_off(cp_consumer *c) {
     c->retry_at = now + c->backoff_ms;
 }
 
+/* Move batches along: read the answers of the batch in flight, send the
+ * decoded one. While Redis is down, retry everything in hand when due. */
+static void pump(cp_consumer *c) {
+    int64_t now = cp_now_mono_ms();
+    if (c->backoff_ms) {
+        if (now < c->retry_at)
+            return;
+        if (apply_batch(c) != 0) {
+            redis_failed(c, now);
+            return;
+        }
+        cp_info("Redis is back; resuming consumption");
+        set_paused(c, 0);
+        c->backoff_ms = 0;
+        c->retry_at = 0;
+        return;
+    }
+    if (c->inflight.nmsgs > 0 && complete_inflight(c) != 0) {
+        c->local.redis_failures++;
+        cp_batch_append(&c->inflight, &c->batch);
+        redis_failed(c, now);
+        return;
+    }
+    if (c->batch.nmsgs > 0 && submit_batch(c) != 0) {
+        c->local.redis_failures++;
+        redis_failed(c, now);
+    }
+}
+
 /* Drop the messages in hand unprocessed (their partitions were lost). */
 static void discard_batch(cp_consumer *c) {
     for (size_t i = 0; i < c->n_msgs; i++)
         rd_kafka_message_destroy(c->msgs[i]);
     c->n_msgs = 0;
     cp_batch_clear(&c->batch);
+    cp_batch_clear(&c->inflight);
 }
 
 /* ---- rebalance ---------------------------------------------------------- */
@@ -392,7 +443,7 @@ static void consumer_error(cp_consumer *c, rd_kafka_message_t *m) {
 /* Poll until the batch is full or no message is immediately available. */
 static void gather(cp_consumer *c) {
     int timeout = POLL_IDLE_MS;
-    if (c->batch.nmsgs > 0) { /* a batch waits for Redis: sleep until its retry */
+    if (c->backoff_ms) { /* a batch waits for Redis: sleep until its retry */
         int64_t left = c->retry_at - cp_now_mono_ms();
         timeout = left <= 0 ? 0 : left < POLL_IDLE_MS ? (int)left : POLL_IDLE_MS;
     }
@@ -509,7 +560,7 @@ static int subscribe(cp_consumer *c) {
 static void shutdown_clients(cp_consumer *c) {
     if (c->rk) {
         decode_polled(c);
-        if (c->batch.nmsgs > 0 && apply_batch(c) != 0)
+        if (apply_batch(c) != 0)
             cp_warn("batch in hand not stored (%s); it is replayed on restart",
                     c->engine.redis.err);
         drain_deliveries(c, SHUTDOWN_FLUSH_MS);
@@ -547,6 +598,7 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     c.lateness_ms = (int64_t)cfg->lateness_s * 1000;
     cp_progress_init(&c.progress);
     cp_batch_init(&c.batch);
+    cp_batch_init(&c.inflight);
     err[0] = '\0';
     if (cp_engine_init(&c.engine, cfg, err, errsz) != 0)
         goto done;
@@ -567,7 +619,7 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     while (!cp_rt.stop && !c.fatal) {
         gather(&c);
         decode_polled(&c);
-        apply_or_back_off(&c);
+        pump(&c);
         service(&c);
     }
     if (!c.fatal) {
@@ -579,6 +631,7 @@ done:
     cp_progress_clear(&c.progress);
     cp_engine_free(&c.engine);
     cp_batch_free(&c.batch);
+    cp_batch_free(&c.inflight);
     free(c.msgs);
     return rc;
 }

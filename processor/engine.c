@@ -24,6 +24,8 @@
 
 #define STALE_RETRIES 5
 
+static void fail_batch(cp_engine *e);
+
 struct cp_work {
     char id[CP_AGENT_ID_MAX + 1];
     cp_agent *agent;
@@ -57,6 +59,7 @@ void cp_engine_free(cp_engine *e) {
     free(e->next);
     free(e->index_pending);
     free(e->slid);
+    free(e->clocks);
     cp_agentmap_free(&e->agents);
     cp_store_free(&e->store);
     cp_redis_close(&e->redis);
@@ -302,11 +305,9 @@ static void count_outcome(cp_engine *e, const cp_work *w) {
     e->stats.replayed += (uint64_t)w->delta.skipped;
 }
 
-/* Compute and write every pending work item. Returns the number refused
- * as stale (their agents evicted, to be reloaded), or -1. */
-static int write_round(cp_engine *e, const cp_batch_event *evs) {
-    int stale = 0;
-    size_t sent = 0;
+/* Compute every pending work item and pipeline its write, followed by its
+ * index entry (a hint: harmless even when the write is refused). */
+static int append_round(cp_engine *e, const cp_batch_event *evs) {
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         if (w->done)
@@ -320,33 +321,38 @@ static int write_round(cp_engine *e, const cp_batch_event *evs) {
             continue;
         }
         cp_store_append_write(&e->store, w->agent, &w->delta, (uint32_t)mask);
-        sent++;
+        cp_store_append_index(&e->store, w->agent);
+        w->done = 3; /* sent, reply pending */
     }
-    for (size_t i = 0; i < e->nwork && sent > 0; i++) {
+    return 0;
+}
+
+/* Read the replies of every sent item. Returns how many were refused as
+ * stale (their agents evicted, to be reloaded), or -1. */
+static int read_round(cp_engine *e) {
+    int stale = 0;
+    for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
-        if (w->done)
+        if (w->done != 3)
             continue;
         int rc = cp_store_read_write(&e->store, w->agent);
-        if (rc < 0)
+        redisReply *index = rc < 0 ? NULL : cp_redis_read(&e->redis);
+        if (!index)
             return -1;
+        freeReplyObject(index);
         if (rc == 0) {
+            w->done = 0;
             stale++;
             e->stats.stale++;
             evict(e, w);
             continue;
         }
-        w->done = 2; /* written in this round */
+        w->done = 2;
         count_outcome(e, w);
         e->stats.writes++;
         if (w->head < 0)
             e->stats.slides++;
     }
-    /* the index after every reply is read, so it goes out in one flush */
-    for (size_t i = 0; i < e->nwork; i++)
-        if (e->work[i].done == 2)
-            cp_store_append_index(&e->store, e->work[i].agent);
-    if (cp_redis_drain(&e->redis) != 0)
-        return -1;
     return stale;
 }
 
@@ -404,6 +410,8 @@ void cp_engine_assign(cp_engine *e, const int32_t *partitions, size_t n) {
 }
 
 void cp_engine_revoke(cp_engine *e) {
+    if (e->inflight)
+        fail_batch(e);
     cp_agentmap_clear(&e->agents);
     e->nindex_pending = 0;
     e->nslid = 0;
@@ -411,40 +419,93 @@ void cp_engine_revoke(cp_engine *e) {
 
 /* ---- the batch ---------------------------------------------------------------- */
 
-int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
-                    size_t nclocks) {
-    int rc = -1;
+/* Every pending item's clock for this batch (never earlier than before). */
+static void set_clocks(cp_engine *e) {
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        if (w->done)
+            continue;
+        int64_t T = agent_clock(e, w, e->evs, e->clocks, e->nclocks);
+        if (T > w->T)
+            w->T = T;
+    }
+}
+
+static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
+    if (n > e->capclocks) {
+        cp_part_clock *c = realloc(e->clocks, n * sizeof(*c));
+        if (!c)
+            return -1;
+        e->clocks = c;
+        e->capclocks = n;
+    }
+    if (n)
+        memcpy(e->clocks, clocks, n * sizeof(*clocks));
+    e->nclocks = n;
+    return 0;
+}
+
+static void fail_batch(cp_engine *e) {
+    if (e->redis.pending > 0) /* unread replies would answer later commands */
+        cp_redis_disconnect(&e->redis);
+    evict_all_work(e);
+    clear_work(e);
+    e->inflight = 0;
+}
+
+int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
+                     size_t nclocks) {
+    if (e->inflight && cp_engine_complete(e) != 0)
+        return -1;
     if (cp_redis_ensure(&e->redis) != 0 || load_index(e) != 0)
         return -1;
-    if (group(e, evs, n) != 0 || plan_slides(e, clocks, nclocks) != 0) {
+    e->evs = evs;
+    if (keep_clocks(e, clocks, nclocks) != 0 || group(e, evs, n) != 0 ||
+        plan_slides(e, clocks, nclocks) != 0) {
         snprintf(e->redis.err, sizeof(e->redis.err), "out of memory");
         goto fail;
     }
-    for (int attempt = 0; attempt <= STALE_RETRIES; attempt++) {
-        if (load_work(e) != 0)
-            goto fail;
-        for (size_t i = 0; i < e->nwork; i++) {
-            cp_work *w = &e->work[i];
-            if (!w->done)
-                w->T = agent_clock(e, w, evs, clocks, nclocks) > w->T
-                           ? agent_clock(e, w, evs, clocks, nclocks)
-                           : w->T;
-        }
-        int stale = write_round(e, evs);
-        if (stale < 0)
-            goto fail;
-        if (stale == 0) {
-            rc = 0;
-            break;
-        }
-        if (refresh_stale(e) != 0)
-            goto fail;
-    }
-    if (rc != 0)
-        snprintf(e->redis.err, sizeof(e->redis.err), "agent writes kept being refused as stale");
+    if (load_work(e) != 0)
+        goto fail;
+    set_clocks(e);
+    if (append_round(e, evs) != 0 || cp_redis_flush(&e->redis) != 0)
+        goto fail;
+    e->inflight = 1;
+    return 0;
 fail:
-    if (rc != 0)
-        evict_all_work(e);
+    fail_batch(e);
+    return -1;
+}
+
+int cp_engine_complete(cp_engine *e) {
+    if (!e->inflight)
+        return 0;
+    int stale = read_round(e);
+    for (int attempt = 0; stale > 0 && attempt < STALE_RETRIES; attempt++) {
+        if (refresh_stale(e) != 0 || load_work(e) != 0)
+            goto fail;
+        set_clocks(e);
+        if (append_round(e, e->evs) != 0)
+            goto fail;
+        stale = read_round(e);
+    }
+    if (stale != 0) {
+        if (stale > 0)
+            snprintf(e->redis.err, sizeof(e->redis.err),
+                     "agent writes kept being refused as stale");
+        goto fail;
+    }
     clear_work(e);
-    return rc;
+    e->inflight = 0;
+    return 0;
+fail:
+    fail_batch(e);
+    return -1;
+}
+
+int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
+                    size_t nclocks) {
+    if (cp_engine_submit(e, evs, n, clocks, nclocks) != 0)
+        return -1;
+    return cp_engine_complete(e);
 }

@@ -209,6 +209,22 @@ redisReply *cp_redis_read(cp_redis *r) {
     return reply;
 }
 
+int cp_redis_flush(cp_redis *r) {
+    int done = 0;
+    if (!r->ctx)
+        return -1;
+    if (sdslen(r->ctx->obuf) > 0)
+        r->roundtrips++;
+    while (!done) {
+        if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+            snprintf(r->err, sizeof(r->err), "%s", r->ctx->errstr);
+            cp_redis_disconnect(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cp_redis_drain(cp_redis *r) {
     int rc = 0;
     while (r->pending > 0) {

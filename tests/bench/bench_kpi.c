@@ -1,0 +1,244 @@
+/* bench_kpi.c -- throughput of the KPI engine on a backlog, against a bare
+ * consume + parse loop over the same topic in the same run.
+ *
+ *   bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS]
+ *
+ * Produces EVENTS simulated events (default 1,000,000) of AGENTS agents
+ * (default 1000) to the input topic, then:
+ *   1. baseline: one consumer reads every message and parses it with
+ *      jansson (json_loadb), nothing else;
+ *   2. callpulse: the real consumer loop and engine (in this process, a
+ *      fresh group) until every event is stored in Redis;
+ * and prints events/s of both, their ratio, Redis round trips and commands
+ * per event, agent writes per event and bytes per agent in Redis. The
+ * machine is shared and noisy: compare the two figures of one run, not
+ * figures across runs. */
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "consumer.h"
+#include "kafka_io.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "simmodel.h"
+
+#define TOPIC "call-events"
+
+static void die(const char *what) {
+    fprintf(stderr, "bench_kpi: %s\n", what);
+    exit(1);
+}
+
+static rd_kafka_conf_t *conf_for(const char *brokers) {
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)))
+        die(err);
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    return conf;
+}
+
+static void produce(const char *brokers, long n, int agents) {
+    char err[256], key[32], value[2048];
+    size_t len;
+    rd_kafka_conf_t *conf = conf_for(brokers);
+    rd_kafka_conf_set(conf, "linger.ms", "20", err, sizeof(err));
+    rd_kafka_conf_set(conf, "batch.num.messages", "10000", err, sizeof(err));
+    rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!rk)
+        die(err);
+    cp_sim_params p = {.agents = agents, .teams = agents / 20 + 1, .struggling = agents / 50,
+                       .seed = 7, .start_ms = 0, .degrade_at_ms = INT64_MAX, .jitter_ms = 1000};
+    p.start_ms = cp_now_wall_ms() - cp_sim_span_ms(&p, (uint64_t)n) - 60000;
+    p.degrade_at_ms = p.start_ms + cp_sim_span_ms(&p, (uint64_t)n) / 2;
+    cp_sim *sim = cp_sim_new(&p);
+    int64_t t0 = cp_now_mono_ms();
+    for (long i = 0; i < n; i++) {
+        cp_sim_next(sim, key, sizeof(key), value, sizeof(value), &len);
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(key, strlen(key)),
+                                 RD_KAFKA_V_VALUE(value, len),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+        rd_kafka_poll(rk, 0);
+    }
+    if (rd_kafka_flush(rk, 120000))
+        die("flush timed out");
+    printf("produced %ld events of %d agents in %.1f s\n", n, agents,
+           (double)(cp_now_mono_ms() - t0) / 1000.0);
+    cp_sim_free(sim);
+    rd_kafka_destroy(rk);
+}
+
+/* Bare loop: assign every partition from the start, poll, json_loadb. */
+static double baseline(const char *brokers, long n) {
+    char err[256];
+    const struct rd_kafka_metadata *md;
+    rd_kafka_conf_t *conf = conf_for(brokers);
+    rd_kafka_conf_set(conf, "group.id", "bench-baseline", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!rk)
+        die(err);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, TOPIC, NULL);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000))
+        die("metadata");
+    int parts = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(l, TOPIC, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    long got = 0, parsed = 0;
+    int64_t t0 = 0;
+    while (got < n) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+        if (!m)
+            continue;
+        if (!m->err) {
+            if (!t0)
+                t0 = cp_now_mono_ms();
+            json_t *j = json_loadb(m->payload, m->len, 0, NULL);
+            parsed += j != NULL;
+            json_decref(j);
+            got++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    double secs = (double)(cp_now_mono_ms() - t0) / 1000.0;
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (parsed != n)
+        die("baseline parse failures");
+    return (double)n / secs;
+}
+
+typedef struct run_ctx {
+    cp_config cfg;
+    cp_metrics metrics;
+    char err[CP_ERRBUF];
+    int rc;
+} run_ctx;
+
+static void *run_thread(void *arg) {
+    run_ctx *c = arg;
+    c->rc = cp_consumer_run(&c->cfg, &c->metrics, c->err, sizeof(c->err));
+    return NULL;
+}
+
+/* The processor until every event is stored; fills the final counters. */
+static double processor(const char *brokers, const char *redis, long n, cp_metrics_values *out) {
+    run_ctx c;
+    char err[CP_ERRBUF];
+    pthread_t th;
+    cp_config_defaults(&c.cfg);
+    if (cp_config_load_string(&c.cfg,
+                              "{\"kafka\":{\"group_id\":\"bench-callpulse\",\"properties\":{"
+                              "\"session.timeout.ms\":\"6000\"}},\"log\":{\"level\":\"warn\"}}",
+                              err, sizeof(err)) != 0 ||
+        cp_config_set(&c.cfg, "kafka.brokers", brokers, err, sizeof(err)) != 0 ||
+        cp_config_set(&c.cfg, "redis.url", redis, err, sizeof(err)) != 0 ||
+        cp_config_validate(&c.cfg, err, sizeof(err)) != 0)
+        die(err);
+    cp_rt.log_level = CP_LOG_WARN;
+    cp_metrics_init(&c.metrics);
+    pthread_create(&th, NULL, run_thread, &c);
+    int64_t t0 = 0, t1 = 0;
+    cp_metrics_values v;
+    for (;;) {
+        cp_metrics_snapshot(&c.metrics, &v);
+        if (!t0 && v.consumed > 0)
+            t0 = cp_now_mono_ms();
+        if ((long)(v.applied + v.duplicates) >= n) {
+            t1 = cp_now_mono_ms();
+            break;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    cp_rt.stop = 1;
+    pthread_join(th, NULL);
+    cp_metrics_snapshot(&c.metrics, out);
+    cp_metrics_destroy(&c.metrics);
+    cp_config_free(&c.cfg);
+    return (double)n / ((double)(t1 - t0) / 1000.0);
+}
+
+/* Average MEMORY USAGE of an agent's keys, over every agent. */
+static double bytes_per_agent(const char *redis_url, int agents, double *index_bytes) {
+    char host[256];
+    int port = 6379;
+    if (sscanf(redis_url, "redis://%255[^:]:%d", host, &port) < 1)
+        die("redis url");
+    redisContext *rc = redisConnect(host, port);
+    if (!rc || rc->err)
+        die("redis connect");
+    static const char *keys[] = {"st", "ids", "kpi", "kpi", "kpi"};
+    static const char *suffix[] = {"", "", ":15m", ":60m", ":day"};
+    double total = 0;
+    int counted = 0;
+    for (int a = 1; a <= agents; a++) {
+        long long sum = 0;
+        for (int k = 0; k < 5; k++) {
+            redisReply *r = redisCommand(rc, "MEMORY USAGE cp:%s:{a%04d}%s SAMPLES 0", keys[k], a,
+                                         suffix[k]);
+            if (r && r->type == REDIS_REPLY_INTEGER)
+                sum += r->integer;
+            freeReplyObject(r);
+        }
+        if (sum > 0) {
+            total += (double)sum;
+            counted++;
+        }
+    }
+    long long idx = 0;
+    redisReply *r = redisCommand(rc, "KEYS cp:agents:*");
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        redisReply *m = redisCommand(rc, "MEMORY USAGE %s SAMPLES 0", r->element[i]->str);
+        if (m && m->type == REDIS_REPLY_INTEGER)
+            idx += m->integer;
+        freeReplyObject(m);
+    }
+    freeReplyObject(r);
+    redisFree(rc);
+    *index_bytes = counted ? (double)idx / counted : 0;
+    return counted ? total / counted : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS]\n");
+        return 2;
+    }
+    long n = argc > 3 ? atol(argv[3]) : 1000000;
+    int agents = argc > 4 ? atoi(argv[4]) : 1000;
+    cp_metrics_values v;
+    double idx;
+
+    produce(argv[1], n, agents);
+    double base = baseline(argv[1], n);
+    double proc = processor(argv[1], argv[2], n, &v);
+    double bytes = bytes_per_agent(argv[2], agents, &idx);
+
+    printf("\n%-44s %12s\n", "measure", "value");
+    printf("%-44s %12.0f\n", "baseline: consume + json_loadb (events/s)", base);
+    printf("%-44s %12.0f\n", "callpulse: consume..stored in Redis (events/s)", proc);
+    printf("%-44s %12.2f\n", "ratio callpulse / baseline", proc / base);
+    printf("%-44s %12.4f\n", "Redis round trips per event", (double)v.redis_roundtrips / n);
+    printf("%-44s %12.4f\n", "Redis commands per event", (double)v.redis_commands / n);
+    printf("%-44s %12.4f\n", "agent writes per event", (double)v.agent_writes / n);
+    printf("%-44s %12.1f\n", "events per batch", (double)v.batch_events / (double)v.batches);
+    printf("%-44s %12.0f\n", "bytes per agent in Redis (5 keys)", bytes);
+    printf("%-44s %12.0f\n", "  + partition index, per agent", idx);
+    printf("%-44s %12s\n", "goal: ratio >= 0.80", proc / base >= 0.8 ? "met" : "NOT MET");
+    printf("%-44s %12s\n", "goal: >= 100000 events/s", proc >= 100000 ? "met" : "NOT MET");
+    return 0;
+}
