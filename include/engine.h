@@ -64,8 +64,8 @@ typedef struct cp_engine {
     /* the batch whose writes are in flight */
     int inflight;
     const cp_batch_event *evs;
-    cp_part_clock *clocks;
-    size_t nclocks, capclocks;
+    int64_t *clock_at; /* partition id -> its clock in this batch */
+    size_t nclock_at, capclock_at;
     cp_engine_stats stats;
 } cp_engine;
 

@@ -35,6 +35,8 @@ typedef struct cp_partition {
 typedef struct cp_progress {
     cp_partition *parts;
     size_t n;
+    int32_t *slot; /* partition id -> index in parts, -1 when not assigned */
+    size_t nslot;
     uint64_t generation; /* bumped on every assignment change */
 } cp_progress;
 

@@ -30,6 +30,8 @@ struct cp_work {
     char id[CP_AGENT_ID_MAX + 1];
     cp_agent *agent;
     int32_t head, tail; /* events of this agent in the batch; -1: a slide */
+    int32_t partition;  /* of its last event in the batch */
+    int64_t max_ts;     /* of its events in the batch */
     int64_t T;
     cp_agent_delta delta;
     int done;
@@ -59,7 +61,7 @@ void cp_engine_free(cp_engine *e) {
     free(e->next);
     free(e->index_pending);
     free(e->slid);
-    free(e->clocks);
+    free(e->clock_at);
     cp_agentmap_free(&e->agents);
     cp_store_free(&e->store);
     cp_redis_close(&e->redis);
@@ -85,6 +87,8 @@ static cp_work *add_work(cp_engine *e, cp_agent *a, int64_t T) {
     snprintf(w->id, sizeof(w->id), "%s", a->id);
     w->agent = a;
     w->head = w->tail = -1;
+    w->partition = a->partition;
+    w->max_ts = CP_NO_CLOCK;
     w->T = T;
     w->done = 0;
     cp_agent_delta_reset(&w->delta);
@@ -113,11 +117,11 @@ static void evict_all_work(cp_engine *e) {
         evict(e, &e->work[i]);
 }
 
-static int64_t clock_of(const cp_part_clock *clocks, size_t n, int32_t partition) {
-    for (size_t i = 0; i < n; i++)
-        if (clocks[i].partition == partition)
-            return clocks[i].clock_ms;
-    return CP_NO_CLOCK;
+/* The clock of a partition in this batch (CP_NO_CLOCK when unknown). */
+static int64_t clock_of(const cp_engine *e, int32_t partition) {
+    if (partition < 0 || (size_t)partition >= e->nclock_at)
+        return CP_NO_CLOCK;
+    return e->clock_at[partition];
 }
 
 /* Link every event to its agent's work item. */
@@ -138,6 +142,9 @@ static int group(cp_engine *e, const cp_batch_event *evs, size_t n) {
         if (!w)
             return -1;
         e->next[i] = -1;
+        w->partition = evs[i].partition;
+        if (ev->ts_ms > w->max_ts)
+            w->max_ts = ev->ts_ms;
         if (w->tail >= 0)
             e->next[w->tail] = (int32_t)i;
         else
@@ -181,16 +188,13 @@ static int load_work(cp_engine *e) {
 
 /* The agent's clock for this batch: its partition's, its newest event's,
  * and never earlier than what it already showed. */
-static int64_t agent_clock(const cp_engine *e, const cp_work *w, const cp_batch_event *evs,
-                           const cp_part_clock *clocks, size_t nclocks) {
+static int64_t agent_clock(const cp_engine *e, const cp_work *w) {
     int64_t T = w->agent->as_of;
-    for (int32_t i = w->head; i >= 0; i = e->next[i]) {
-        int64_t c = clock_of(clocks, nclocks, evs[i].partition);
-        if (c > T)
-            T = c;
-        if (evs[i].ev->ts_ms > T)
-            T = evs[i].ev->ts_ms;
-    }
+    int64_t c = clock_of(e, w->partition);
+    if (c > T)
+        T = c;
+    if (w->max_ts > T)
+        T = w->max_ts;
     return T;
 }
 
@@ -280,7 +284,7 @@ static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks
         return 0;
     for (cp_agent *a = cp_agentmap_first(&e->agents, &it); a;
          a = cp_agentmap_next(&e->agents, &it)) {
-        int64_t clock = clock_of(clocks, nclocks, a->partition);
+        int64_t clock = clock_of(e, a->partition);
         if (a->slot >= 0 || !a->loaded || clock == CP_NO_CLOCK || clock <= a->as_of ||
             !clock_moved(e, slid_clock(e, a->partition), clock))
             continue;
@@ -425,23 +429,31 @@ static void set_clocks(cp_engine *e) {
         cp_work *w = &e->work[i];
         if (w->done)
             continue;
-        int64_t T = agent_clock(e, w, e->evs, e->clocks, e->nclocks);
+        int64_t T = agent_clock(e, w);
         if (T > w->T)
             w->T = T;
     }
 }
 
+/* Index the batch's partition clocks by partition id. */
 static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
-    if (n > e->capclocks) {
-        cp_part_clock *c = realloc(e->clocks, n * sizeof(*c));
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        if (clocks[i].partition >= 0 && (size_t)clocks[i].partition + 1 > need)
+            need = (size_t)clocks[i].partition + 1;
+    if (need > e->capclock_at) {
+        int64_t *c = realloc(e->clock_at, need * sizeof(*c));
         if (!c)
             return -1;
-        e->clocks = c;
-        e->capclocks = n;
+        e->clock_at = c;
+        e->capclock_at = need;
     }
-    if (n)
-        memcpy(e->clocks, clocks, n * sizeof(*clocks));
-    e->nclocks = n;
+    for (size_t i = 0; i < need; i++)
+        e->clock_at[i] = CP_NO_CLOCK;
+    for (size_t i = 0; i < n; i++)
+        if (clocks[i].partition >= 0)
+            e->clock_at[clocks[i].partition] = clocks[i].clock_ms;
+    e->nclock_at = need;
     return 0;
 }
 

@@ -19,8 +19,10 @@ void cp_progress_clear(cp_progress *p) {
     for (size_t i = 0; i < p->n; i++)
         free(p->parts[i].pend);
     free(p->parts);
+    free(p->slot);
     p->parts = NULL;
-    p->n = 0;
+    p->slot = NULL;
+    p->n = p->nslot = 0;
     p->generation++;
 }
 
@@ -53,15 +55,24 @@ int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *co
         if (cp_progress_metadata_parse(tp->metadata, tp->metadata_size, &part->clock_ms) != 0)
             part->clock_ms = CP_CLOCK_UNSET;
         part->handled_clock = part->clock_ms;
+        if ((size_t)tp->partition + 1 > p->nslot)
+            p->nslot = (size_t)tp->partition + 1;
     }
+    /* partition ids are small and dense: index them directly */
+    p->slot = malloc(p->nslot * sizeof(*p->slot));
+    if (!p->slot)
+        return -1;
+    for (size_t i = 0; i < p->nslot; i++)
+        p->slot[i] = -1;
+    for (size_t i = 0; i < p->n; i++)
+        p->slot[p->parts[i].partition] = (int32_t)i;
     return 0;
 }
 
 cp_partition *cp_progress_find(cp_progress *p, int32_t partition) {
-    for (size_t i = 0; i < p->n; i++)
-        if (p->parts[i].partition == partition)
-            return &p->parts[i];
-    return NULL;
+    if (partition < 0 || (size_t)partition >= p->nslot || p->slot[partition] < 0)
+        return NULL;
+    return &p->parts[p->slot[partition]];
 }
 
 void cp_progress_handled(cp_partition *part, int64_t offset, int64_t clock_after) {
