@@ -25,6 +25,10 @@ static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const
                      : level <= 4 ? CP_LOG_WARN
                      : level <= 6 ? CP_LOG_INFO
                                   : CP_LOG_DEBUG;
+    /* kafka.properties go to every client: a consumer property on the
+     * producer (or the reverse) is expected, not worth a warning */
+    if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "property and will be ignored by this"))
+        l = CP_LOG_DEBUG;
     cp_log(l, "kafka %s %s: %s", rd_kafka_name(rk), fac, buf);
 }
 
