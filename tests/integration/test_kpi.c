@@ -2,7 +2,8 @@
  * generated stream with duplicates, out-of-order and too-late events, both
  * timestamp formats, quiet agents and a day boundary; once as a backlog,
  * once with the processor killed -9 mid-stream and restarted, once with
- * Redis killed and restarted mid-stream. Every KPI hash of every agent must
+ * Redis killed and restarted mid-stream, once with a second process
+ * joining the group mid-stream. Every KPI hash of every agent must
  * equal the oracle at the hash's as_of. */
 #include <check.h>
 #include <hiredis/hiredis.h>
@@ -95,6 +96,28 @@ static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
     ck_assert_msg(lag == 0, "still %lld behind after 120 s", (long long)lag);
 }
 
+/* A quiet agent's sliding window must have slid past its last event that
+ * counts (agent_state adds nothing to any sum) without an event of its
+ * own: by the end of the stream its window starts after that bucket. */
+static int check_slid(const stream *s, const char *agent, int64_t window_s, char **fields, size_t n,
+                      char *why, size_t whysz) {
+    int64_t last = 0, as_of = -1;
+    for (size_t i = 0; i < s->n; i++) /* agent_state adds nothing to slide out */
+        if (s->evs[i].accepted == 1 && s->evs[i].type != O_STATE &&
+            strcmp(s->evs[i].agent, agent) == 0 && s->evs[i].ts > last)
+            last = s->evs[i].ts;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        if (strcmp(fields[i], "as_of") == 0)
+            as_of = strtoll(fields[i + 1], NULL, 10);
+    /* the window at as_of starts after the bucket of the last event */
+    if (as_of / BUCKET - window_s * 1000 / BUCKET + 1 <= last / BUCKET) {
+        snprintf(why, whysz, "quiet %s: window not slid (as_of %lld, last event %lld)", agent,
+                 (long long)as_of, (long long)last);
+        return -1;
+    }
+    return 0;
+}
+
 /* Every agent with an accepted event has its three hashes, each equal to
  * the oracle at its as_of. Returns how many hashes were compared. */
 static int compare_all(h_env *e, stream *s) {
@@ -122,6 +145,9 @@ static int compare_all(h_env *e, stream *s) {
                 fields[f] = r->element[f]->str;
             int ok = o_check_hash(s->evs, s->n, agent, windows[k].w, BUCKET, s->day_offset_min,
                                   fields, r->elements, why, sizeof(why));
+            if (ok == 0 && a >= AGENTS - QUIET && windows[k].w.seconds > 0)
+                ok = check_slid(s, agent, windows[k].w.seconds, fields, r->elements, why,
+                                sizeof(why));
             free(fields);
             freeReplyObject(r);
             ck_assert_msg(ok == 0, "%s %s: %s", agent, windows[k].name, why);
@@ -242,13 +268,53 @@ START_TEST(test_redis_restart_equals_oracle) {
 }
 END_TEST
 
+/* A second process joins mid-stream and takes half the partitions: the
+ * first finishes and commits before letting go, the second picks up the
+ * agents' state from Redis (and keeps sliding the quiet ones). */
+START_TEST(test_rebalance_equals_oracle) {
+    h_env e;
+    h_proc a, b;
+    stream s;
+    h_env_start(&e, 4);
+    make_stream(&s, 404, 1000);
+    const char *cfg = h_write_config(&e, "c.json", s.config);
+    rd_kafka_t *p = h_producer(&e);
+    h_run_start(&e, &a, cfg, "kpi-rebalance", "a");
+    ck_assert(h_wait_log(&a, "assigned", 30000) == 0);
+    for (int c = 0; c < CHUNKS / 2; c++) {
+        produce_chunk(&s, p, c);
+        h_sleep_ms(100);
+    }
+    h_run_start(&e, &b, cfg, "kpi-rebalance", "b");
+    ck_assert_msg(h_wait_log(&b, "assigned", 30000) == 0, "second member got no partitions");
+    for (int c = CHUNKS / 2; c < CHUNKS; c++)
+        produce_chunk(&s, p, c);
+    wait_caught_up(&e, "kpi-rebalance", &b);
+    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(h_stop(&a, SIGTERM, 10000), 0);
+    ck_assert_int_eq(h_stop(&b, SIGTERM, 10000), 0);
+    ck_assert_int_gt(summary_field(&b, "applied"), 0);
+    rd_kafka_destroy(p);
+    free_stream(&s);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *kpi_suite(void) {
     Suite *s = suite_create("kpi");
-    TCase *tc = tcase_create("kpi");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_backlog_equals_oracle);
-    tcase_add_test(tc, test_kill9_restart_equals_oracle);
-    tcase_add_test(tc, test_redis_restart_equals_oracle);
-    suite_add_tcase(s, tc);
+    /* a case per test, so that CK_RUN_CASE=kill9 runs one alone */
+    struct {
+        const char *name;
+        const TTest *test;
+    } cases[] = {{"backlog", test_backlog_equals_oracle},
+                 {"kill9", test_kill9_restart_equals_oracle},
+                 {"redis_restart", test_redis_restart_equals_oracle},
+                 {"rebalance", test_rebalance_equals_oracle}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 300);
+        _tcase_add_test(tc, cases[i].test, 0, 0, 0, 1);
+        suite_add_tcase(s, tc);
+    }
     return s;
 }
