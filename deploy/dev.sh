@@ -7,6 +7,8 @@
 #   deploy/dev.sh test   install what is missing, build, run the unit and
 #                        integration tests, run them again under ASan+UBSan,
 #                        fuzz the decoder for a bounded time, check formatting
+#   deploy/dev.sh bench  build and run the benchmarks (tests/bench), which
+#                        print figures beside a baseline measured in the same run
 #
 # Environment: FUZZ_SECONDS (default 60), DEMO_SECONDS (demo runs until
 # Ctrl-C when unset), JOBS (build parallelism, default nproc).
@@ -152,11 +154,19 @@ JSON
         grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
 }
 
+cmd_bench() {
+    ensure_packages
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    log "bench_kpi: 1,000,000 events of 1,000 agents, 3 rounds"
+    "$ROOT/tests/bench/run.sh" "$ROOT/build" bench_kpi 1000000 1000 3
+}
+
 case "${1:-}" in
 test) cmd_test ;;
 demo) cmd_demo ;;
+bench) cmd_bench ;;
 *)
-    echo "usage: deploy/dev.sh test|demo" >&2
+    echo "usage: deploy/dev.sh test|demo|bench" >&2
     exit 2
     ;;
 esac
