@@ -57,9 +57,15 @@ int cp_store_read_write(cp_store *s, cp_agent *a);
 /* Pipeline ZADD P agents:N as_of agent for the agent's partition. */
 void cp_store_append_index(cp_store *s, const cp_agent *a);
 
-/* Agents in partition N's index whose as_of >= min_as_of (one round
- * trip). Calls fn for each; -1 when the connection broke. */
-int cp_store_scan_index(cp_store *s, int32_t partition, int64_t min_as_of,
+/* Pipeline ZREM of an agent from partition N's index. */
+void cp_store_append_unindex(cp_store *s, int32_t partition, const char *agent);
+
+/* Every agent in partition N's index (one round trip). Calls fn for each;
+ * -1 when the connection broke. */
+int cp_store_scan_index(cp_store *s, int32_t partition,
                         void (*fn)(void *ctx, const char *agent, size_t len), void *ctx);
+
+/* Drop index entries of partition N with as_of < min_as_of. */
+int cp_store_prune_index(cp_store *s, int32_t partition, int64_t min_as_of);
 
 #endif

@@ -43,6 +43,7 @@ typedef struct cp_engine_stats {
 } cp_engine_stats;
 
 typedef struct cp_work cp_work;
+typedef struct cp_idle_agent cp_idle_agent;
 
 typedef struct cp_engine {
     const cp_config *cfg;
@@ -51,9 +52,15 @@ typedef struct cp_engine {
     cp_redis redis;
     cp_store store;
     cp_agentmap agents;
-    /* partitions whose agent index must still be read */
-    int32_t *index_pending;
+    /* partitions (with their clocks) whose agent index must still be read */
+    cp_part_clock *index_pending;
     size_t nindex_pending;
+    size_t unindexed; /* ZREM replies pending at the head of the pipeline */
+    struct cp_idle_agent {
+        int32_t partition;
+        char id[CP_AGENT_ID_MAX + 1];
+    } * idle; /* agents evicted as idle, still in their partition's index */
+    size_t nidle, capidle;
     cp_part_clock *slid; /* clock at which each partition last slid */
     size_t nslid;
     /* per-batch scratch */
@@ -86,9 +93,10 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
                      size_t nclocks);
 int cp_engine_complete(cp_engine *e);
 
-/* Partitions were assigned: their agents are read lazily so that their
- * windows slide with the partition clock. */
-void cp_engine_assign(cp_engine *e, const int32_t *partitions, size_t n);
+/* Partitions were assigned, with their clocks (CP_NO_CLOCK when unknown):
+ * their agents are read before the next batch so that their windows slide
+ * with the partition clock. */
+void cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n);
 
 /* Partitions were revoked: forget every cached agent. */
 void cp_engine_revoke(cp_engine *e);

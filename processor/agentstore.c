@@ -343,16 +343,29 @@ void cp_store_append_index(cp_store *s, const cp_agent *a) {
                      (long long)a->as_of, a->id);
 }
 
-int cp_store_scan_index(cp_store *s, int32_t partition, int64_t min_as_of,
+void cp_store_append_unindex(cp_store *s, int32_t partition, const char *agent) {
+    cp_redis_appendf(s->redis, "ZREM %sagents:%d %s", s->prefix, (int)partition, agent);
+}
+
+int cp_store_scan_index(cp_store *s, int32_t partition,
                         void (*fn)(void *ctx, const char *agent, size_t len), void *ctx) {
-    redisReply *r = cp_redis_command(s->redis, "ZRANGEBYSCORE %sagents:%d %lld +inf", s->prefix,
-                                     (int)partition, (long long)min_as_of);
+    redisReply *r =
+        cp_redis_command(s->redis, "ZRANGE %sagents:%d 0 -1", s->prefix, (int)partition);
     if (!r)
         return -1;
     if (r->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < r->elements; i++)
             if (r->element[i]->type == REDIS_REPLY_STRING)
                 fn(ctx, r->element[i]->str, r->element[i]->len);
+    freeReplyObject(r);
+    return 0;
+}
+
+int cp_store_prune_index(cp_store *s, int32_t partition, int64_t min_as_of) {
+    redisReply *r = cp_redis_command(s->redis, "ZREMRANGEBYSCORE %sagents:%d -inf (%lld", s->prefix,
+                                     (int)partition, (long long)min_as_of);
+    if (!r)
+        return -1;
     freeReplyObject(r);
     return 0;
 }

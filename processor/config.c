@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "redis_io.h"
 
 typedef enum { K_STR, K_INT, K_LEVEL, K_FORMAT, K_WINDOWS } key_kind;
 
@@ -469,8 +470,10 @@ int cp_config_validate(const cp_config *cfg, char *err, size_t errsz) {
             return -1;
         }
     }
-    if (strncmp(cfg->redis_url, "redis://", 8) != 0) {
-        set_err(err, errsz, "redis.url: expected redis://[:password@]host[:port][/db]");
+    cp_redis_url url;
+    char why[256];
+    if (cp_redis_url_parse(cfg->redis_url, &url, why, sizeof(why)) != 0) {
+        set_err(err, errsz, "redis.url: %s", why);
         return -1;
     }
     if (strchr(cfg->redis_prefix, '{') || strchr(cfg->redis_prefix, '}')) {

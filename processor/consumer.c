@@ -368,16 +368,19 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
         snprintf(c->err, c->errsz, "out of memory on partition assignment");
         c->fatal = 1;
     }
-    int32_t *ids = malloc(sizeof(*ids) * (size_t)(parts->cnt + 1));
+    cp_part_clock *clocks = malloc(sizeof(*clocks) * (size_t)(parts->cnt + 1));
     for (int i = 0; i < parts->cnt; i++) {
-        if (ids)
-            ids[i] = parts->elems[i].partition;
+        const cp_partition *part = cp_progress_find(&c->progress, parts->elems[i].partition);
+        if (clocks)
+            clocks[i] = (cp_part_clock){parts->elems[i].partition,
+                                        part && part->clock_ms != CP_CLOCK_UNSET ? part->clock_ms
+                                                                                 : CP_NO_CLOCK};
         cp_info("assigned %s [%d] at offset %lld", parts->elems[i].topic,
                 (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
     }
-    if (ids)
-        cp_engine_assign(&c->engine, ids, (size_t)parts->cnt);
-    free(ids);
+    if (clocks)
+        cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt);
+    free(clocks);
     c->paused = 0; /* a new assignment starts unpaused */
     err = rd_kafka_assign(c->rk, parts);
     if (err) {

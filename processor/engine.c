@@ -60,6 +60,7 @@ void cp_engine_free(cp_engine *e) {
     free(e->work);
     free(e->next);
     free(e->index_pending);
+    free(e->idle);
     free(e->slid);
     free(e->clock_at);
     cp_agentmap_free(&e->agents);
@@ -269,6 +270,22 @@ static int idle(const cp_engine *e, const cp_agent *a, int64_t clock) {
            a->as_of < clock - e->lateness_ms;
 }
 
+/* Remember an idle agent, to drop it from its partition's index. */
+static int note_idle(cp_engine *e, const cp_agent *a) {
+    if (e->nidle == e->capidle) {
+        size_t cap = e->capidle ? e->capidle * 2 : 64;
+        cp_idle_agent *v = realloc(e->idle, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        e->idle = v;
+        e->capidle = cap;
+    }
+    e->idle[e->nidle].partition = a->partition;
+    memcpy(e->idle[e->nidle].id, a->id, sizeof(a->id));
+    e->nidle++;
+    return 0;
+}
+
 /* Work items for quiet agents whose windows slide at their partition's
  * clock; idle agents leave the cache. */
 static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks) {
@@ -292,6 +309,9 @@ static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks
             if (!add_work(e, a, clock))
                 return -1;
         } else if (idle(e, a, clock)) {
+            /* its hashes are final: it leaves the cache, then the index */
+            if (note_idle(e, a) != 0)
+                return -1;
             cp_agentmap_remove(&e->agents, a);
         }
     }
@@ -312,6 +332,10 @@ static void count_outcome(cp_engine *e, const cp_work *w) {
 /* Compute every pending work item and pipeline its write, followed by its
  * index entry (a hint: harmless even when the write is refused). */
 static int append_round(cp_engine *e, const cp_batch_event *evs) {
+    for (size_t i = 0; i < e->nidle; i++) /* read first in read_round */
+        cp_store_append_unindex(&e->store, e->idle[i].partition, e->idle[i].id);
+    e->unindexed += e->nidle;
+    e->nidle = 0;
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         if (w->done)
@@ -335,6 +359,12 @@ static int append_round(cp_engine *e, const cp_batch_event *evs) {
  * stale (their agents evicted, to be reloaded), or -1. */
 static int read_round(cp_engine *e) {
     int stale = 0;
+    for (; e->unindexed > 0; e->unindexed--) { /* ZREMs of idle agents went first */
+        redisReply *r = cp_redis_read(&e->redis);
+        if (!r)
+            return -1;
+        freeReplyObject(r);
+    }
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         if (w->done != 3)
@@ -386,13 +416,19 @@ static void index_agent(void *ctx, const char *id, size_t len) {
         add_work(e, a, CP_NO_CLOCK);
 }
 
-/* Cache the agents of newly assigned partitions so their windows slide. */
+/* Cache the agents of newly assigned partitions so their windows slide.
+ * Entries older than the keys' expiry are dropped first. */
 static int load_index(cp_engine *e) {
     if (e->nindex_pending == 0)
         return 0;
-    for (size_t i = 0; i < e->nindex_pending; i++)
-        if (cp_store_scan_index(&e->store, e->index_pending[i], INT64_MIN, index_agent, e) != 0)
+    for (size_t i = 0; i < e->nindex_pending; i++) {
+        const cp_part_clock *pc = &e->index_pending[i];
+        if (pc->clock_ms != CP_NO_CLOCK &&
+            cp_store_prune_index(&e->store, pc->partition, pc->clock_ms - e->store.expire_ms) != 0)
             goto fail;
+        if (cp_store_scan_index(&e->store, pc->partition, index_agent, e) != 0)
+            goto fail;
+    }
     if (load_work(e) != 0)
         goto fail;
     clear_work(e);
@@ -404,8 +440,8 @@ fail:
     return -1;
 }
 
-void cp_engine_assign(cp_engine *e, const int32_t *partitions, size_t n) {
-    int32_t *p = realloc(e->index_pending, (n ? n : 1) * sizeof(*p));
+void cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n) {
+    cp_part_clock *p = realloc(e->index_pending, (n ? n : 1) * sizeof(*p));
     if (!p)
         return;
     memcpy(p, partitions, n * sizeof(*p));
@@ -458,6 +494,8 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
 }
 
 static void fail_batch(cp_engine *e) {
+    e->unindexed = 0;
+    e->nidle = 0;
     if (e->redis.pending > 0) /* unread replies would answer later commands */
         cp_redis_disconnect(&e->redis);
     evict_all_work(e);

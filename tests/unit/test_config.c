@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "redis_io.h"
 #include "suites.h"
 
 START_TEST(test_defaults) {
@@ -153,6 +154,61 @@ START_TEST(test_string_bound) {
 }
 END_TEST
 
+static const struct {
+    const char *url;
+    int ok;
+    const char *host, *password;
+    int port, db;
+} url_cases[] = {
+    {"redis://h", 1, "h", "", 6379, 0},        {"redis://h:1", 1, "h", "", 1, 0},
+    {"redis://:pw@h:2/3", 1, "h", "pw", 2, 3}, {"redis://user:pw@h/", 1, "h", "pw", 6379, 0},
+    {"redis://h:0", 0, NULL, NULL, 0, 0},      {"redis://h:99999", 0, NULL, NULL, 0, 0},
+    {"redis://", 0, NULL, NULL, 0, 0},         {"redis://h/x", 0, NULL, NULL, 0, 0},
+    {"http://h", 0, NULL, NULL, 0, 0},         {"redis://h:12x", 0, NULL, NULL, 0, 0},
+};
+
+START_TEST(test_redis_url) {
+    cp_redis_url u;
+    char err[128];
+    int rc = cp_redis_url_parse(url_cases[_i].url, &u, err, sizeof(err));
+    ck_assert_msg((rc == 0) == url_cases[_i].ok, "%s: rc %d (%s)", url_cases[_i].url, rc, err);
+    if (!url_cases[_i].ok)
+        return;
+    ck_assert_str_eq(u.host, url_cases[_i].host);
+    ck_assert_str_eq(u.password, url_cases[_i].password);
+    ck_assert_int_eq(u.port, url_cases[_i].port);
+    ck_assert_int_eq(u.db, url_cases[_i].db);
+}
+END_TEST
+
+START_TEST(test_windows_list) {
+    cp_config c;
+    char err[CP_ERRBUF];
+    cp_config_defaults(&c);
+    ck_assert_int_eq(c.nwindows, 3);
+    ck_assert_int_eq(c.windows[0].seconds, 900);
+    ck_assert_int_eq(c.windows[2].seconds, 0);
+    ck_assert_int_eq(cp_config_load_string(&c,
+                                           "{\"windows\":{\"list\":[\"30s\",\"2h\",\"day\"],"
+                                           "\"bucket_s\":30}}",
+                                           err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(c.nwindows, 3);
+    ck_assert_str_eq(c.windows[1].name, "2h");
+    ck_assert_int_eq(c.windows[1].seconds, 7200);
+    ck_assert_int_eq(cp_config_validate(&c, err, sizeof(err)), 0);
+    /* 90 s is not a multiple of 60 s buckets */
+    ck_assert_int_eq(cp_config_set(&c, "windows.list", "90s,day", err, sizeof(err)), 0);
+    ck_assert_int_eq(cp_config_set(&c, "windows.bucket_s", "60", err, sizeof(err)), 0);
+    ck_assert_int_eq(cp_config_validate(&c, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "windows.list"));
+    ck_assert_int_eq(cp_config_set(&c, "windows.list", "15m,15m", err, sizeof(err)), -1);
+    ck_assert_int_eq(cp_config_set(&c, "windows.list", "15x", err, sizeof(err)), -1);
+    ck_assert_int_eq(cp_config_set(&c, "windows.list", "", err, sizeof(err)), -1);
+    cp_config_free(&c);
+}
+END_TEST
+
 Suite *config_suite(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
@@ -164,6 +220,8 @@ Suite *config_suite(void) {
     tcase_add_test(tc, test_env_overrides_file_and_flags_override_env);
     tcase_add_test(tc, test_bad_env_names_variable);
     tcase_add_test(tc, test_string_bound);
+    tcase_add_loop_test(tc, test_redis_url, 0, (int)(sizeof(url_cases) / sizeof(url_cases[0])));
+    tcase_add_test(tc, test_windows_list);
     suite_add_tcase(s, tc);
     return s;
 }
