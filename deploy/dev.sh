@@ -152,6 +152,9 @@ JSON
     log "dead letters so far (kcat on $brokers):"
     kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |
         grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
+    log "KPIs of agent a0001 over 15 minutes (redis-cli -p $port HGETALL 'cp:kpi:{a0001}:15m'):"
+    redis-cli -p "$port" HGETALL 'cp:kpi:{a0001}:15m' |
+        awk 'NR % 2 { k = $0; next } { printf "  %-16s %s\n", k, $0 }' || true
 }
 
 cmd_bench() {
