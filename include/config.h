@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rules.h"
 #include "runtime.h"
 
 #define CP_ERRBUF   512 /* size of every error buffer in the project */
@@ -21,8 +22,6 @@ typedef struct cp_kv {
     char *key;
     char *value;
 } cp_kv;
-
-#define CP_WINDOWS_MAX 8
 
 /* A KPI window: a sliding one of `seconds`, or the calendar day (0). */
 typedef struct cp_window_def {
@@ -61,6 +60,9 @@ typedef struct cp_config {
     cp_log_level log_level;
     cp_log_format log_format;
     char http_listen[128];
+    /* alerts.* / rewards.* */
+    cp_rules rules;
+    int daily_cap;
 } cp_config;
 
 /* Fill with the documented defaults. */

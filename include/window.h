@@ -12,8 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "decoder.h"
+
+#define CP_WINDOWS_MAX 8
+
+struct cp_config;
 
 /* The sums of contract section 3, in this order. Seconds and money are
  * in thousandths. */
@@ -58,7 +61,7 @@ typedef struct cp_windows {
     int64_t reach; /* buckets of the longest sliding window (at least 1) */
 } cp_windows;
 
-void cp_windows_from_config(cp_windows *ws, const cp_config *cfg);
+void cp_windows_from_config(cp_windows *ws, const struct cp_config *cfg);
 
 /* Bucket of an instant. */
 int64_t cp_bucket_of(const cp_windows *ws, int64_t ts_ms);

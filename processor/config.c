@@ -66,6 +66,8 @@ static const config_key config_keys[] = {
      "KPI windows: sliding ones as <N>s, <N>m or <N>h (multiples of bucket_s), and day"},
     {"redis.idle_expire_s", INT(idle_expire_s, 3600, 31536000), "691200", NULL,
      "an agent's keys expire after this long without an event or a window change"},
+    {"rewards.daily_cap", INT(daily_cap, 0, 1000000), "500", NULL,
+     "points an agent can earn per calendar day; a reward is clipped to what remains"},
     {"log.level", K_LEVEL, offsetof(cp_config, log_level), 0, 0, 0, "info", "CALLPULSE_LOG_LEVEL",
      "debug, info, warn or error"},
     {"log.format", K_FORMAT, offsetof(cp_config, log_format), 0, 0, 0, "text",
@@ -197,6 +199,8 @@ void cp_config_defaults(cp_config *cfg) {
     for (size_t i = 0; i < NKEYS; i++)
         if (apply_string(cfg, &config_keys[i], config_keys[i].def, err, sizeof(err)) != 0)
             abort(); /* a default outside its own bounds is a programming error */
+    if (cp_rules_defaults(&cfg->rules, 0) != 0 || cp_rules_defaults(&cfg->rules, 1) != 0)
+        abort(); /* so are default rules that do not parse */
 }
 
 int cp_config_set(cp_config *cfg, const char *key, const char *value, char *err, size_t errsz) {
@@ -318,6 +322,11 @@ static int load_object(cp_config *cfg, json_t *obj, const char *prefix, char *er
         }
         if (strcmp(path, "kafka.properties") == 0) {
             if (load_props(cfg, v, err, errsz) != 0)
+                return -1;
+            continue;
+        }
+        if (strcmp(path, "alerts.rules") == 0 || strcmp(path, "rewards.rules") == 0) {
+            if (cp_rules_parse(&cfg->rules, path[0] == 'r', v, err, errsz) != 0)
                 return -1;
             continue;
         }
@@ -470,6 +479,12 @@ int cp_config_validate(const cp_config *cfg, char *err, size_t errsz) {
             return -1;
         }
     }
+    char names[CP_WINDOWS_MAX][16];
+    for (int i = 0; i < cfg->nwindows; i++)
+        memcpy(names[i], cfg->windows[i].name, sizeof(names[i]));
+    if (cp_rules_resolve((cp_rules *)&cfg->rules, (const char(*)[16])names, cfg->nwindows, err,
+                         errsz) != 0)
+        return -1;
     cp_redis_url url;
     char why[256];
     if (cp_redis_url_parse(cfg->redis_url, &url, why, sizeof(why)) != 0) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "timefmt.h"
 
 void cp_sums_of_event(const cp_event *ev, cp_sums *out) {

@@ -10,5 +10,6 @@ Suite *config_suite(void);
 Suite *progress_suite(void);
 Suite *simmodel_suite(void);
 Suite *window_suite(void);
+Suite *rules_suite(void);
 
 #endif

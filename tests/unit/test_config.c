@@ -190,7 +190,7 @@ START_TEST(test_windows_list) {
     ck_assert_int_eq(c.windows[2].seconds, 0);
     ck_assert_int_eq(cp_config_load_string(&c,
                                            "{\"windows\":{\"list\":[\"30s\",\"2h\",\"day\"],"
-                                           "\"bucket_s\":30}}",
+                                           "\"bucket_s\":30},\"alerts\":{\"rules\":[]}}",
                                            err, sizeof(err)),
                      0);
     ck_assert_int_eq(c.nwindows, 3);
