@@ -12,6 +12,9 @@
  *                     o<partition> applied offset, b<bucket> pane sums,
  *                     d day number, s day sums
  *   P ids:{A}   zset  event_id -> ts, pruned past the lateness horizon
+ *   P points:{A} hash total, day:YYYY-MM-DD (the contract's ledger)
+ *   P calls:{A} hash  o:<call_id> open calls "ts,fired", e:<call_id> ended
+ * and in P st:{A} also r:<rule_id>, the state of each rule.
  * Pane sums are packed sparsely: a letter per sum ('a' = offered, ...)
  * followed by its decimal value, zeros left out ("a2b1d1e185000"). */
 #ifndef CALLPULSE_AGENT_H
@@ -21,6 +24,7 @@
 #include <stdint.h>
 
 #include "decoder.h"
+#include "ruleeval.h"
 #include "window.h"
 
 #define CP_NO_CLOCK INT64_MIN
@@ -50,6 +54,7 @@ typedef struct cp_agent {
     uint32_t napplied;
     cp_wstore w;
     cp_idset ids;
+    cp_agent_rules rules;            /* alert and reward state, points */
     cp_sums written[CP_WINDOWS_MAX]; /* window sums in Redis, when known */
     uint32_t written_known;          /* bit per window */
     int loaded;                      /* state read from Redis (or known new) */
@@ -102,9 +107,17 @@ void cp_idset_free(cp_idset *s);
 size_t cp_sums_encode(const cp_sums *s, char *buf);
 int cp_sums_decode(const char *text, size_t len, cp_sums *out);
 
-/* Rebuild an agent from its Redis state hash (field/value pairs) and ids
- * zset (member/score pairs). -1 on a malformed field. */
-int cp_agent_load(cp_agent *a, char **fields, size_t *lens, size_t nfields, char **ids,
-                  size_t *idlens, size_t nids);
+/* A Redis reply flattened: n strings with their lengths. */
+typedef struct cp_strings {
+    char **v;
+    size_t *len;
+    size_t n;
+} cp_strings;
+
+/* Rebuild an agent from its Redis keys: the state hash and the points and
+ * calls hashes (field/value pairs) and the ids zset (member/score pairs).
+ * Rule states are matched to `rules` by id. -1 on a malformed field. */
+int cp_agent_load(cp_agent *a, const cp_rules *rules, const cp_strings *st, const cp_strings *ids,
+                  const cp_strings *points, const cp_strings *calls);
 
 #endif

@@ -7,9 +7,11 @@
  * so the step is atomic on Redis Cluster too. A process that lost the agent
  * (a zombie after a rebalance) finds a newer version and writes nothing.
  *
- * Keys (P = redis.prefix): P st:{A}, P ids:{A}, P kpi:{A}:WINDOW, and the
- * per-partition index P agents:N (agent -> as_of) that tells a new owner of
- * partition N which agents' windows it must keep sliding. */
+ * Keys (P = redis.prefix): P st:{A}, P ids:{A}, P kpi:{A}:WINDOW,
+ * P points:{A}, P calls:{A}, P outbox:{A}, and two per-partition indexes:
+ * P agents:N (agent -> as_of), the agents whose windows a new owner of
+ * partition N must keep sliding, and P outbox:pN, the agents whose outbox
+ * it must deliver (see outbox.h). */
 #ifndef CALLPULSE_AGENTSTORE_H
 #define CALLPULSE_AGENTSTORE_H
 
@@ -18,6 +20,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "outbox.h"
 #include "redis_io.h"
 #include "window.h"
 
@@ -41,18 +44,29 @@ typedef struct cp_store {
 int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws);
 void cp_store_free(cp_store *s);
 
-/* Pipeline the two reads of an agent's state (HGETALL st, ZRANGE ids). */
+/* Pipeline the four reads of an agent's state (st, ids, points, calls). */
 void cp_store_append_load(cp_store *s, const cp_agent *a);
 /* Read their replies into a (which must be fresh). 0, -1 when the
  * connection broke, -2 when the stored state is malformed. */
-int cp_store_read_load(cp_store *s, cp_agent *a);
+int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules);
 
-/* Pipeline the write of what d changed in a, and of the KPI hashes of the
- * windows in `windows` (bit per window) at a->as_of. */
-void cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows);
+/* Pipeline the write of what d and the rules changed in a, the KPI hashes
+ * of the windows in `windows` (bit per window) at a->as_of, and the
+ * messages into its outbox. Returns the number of commands appended, to
+ * give to cp_store_read_write. */
+int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
+                          const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs);
 /* 1 written (a->version moves on), 0 refused (stale version), -1 broken
  * connection or error reply. */
-int cp_store_read_write(cp_store *s, cp_agent *a);
+int cp_store_read_write(cp_store *s, cp_agent *a, int commands);
+
+/* Pipeline the deletion of an acknowledged message from an outbox. */
+void cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id);
+
+/* Every message left in the outboxes of partition N's agents, appended to
+ * out (index entries of empty outboxes are dropped). -1 when the
+ * connection broke. */
+int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out);
 
 /* Pipeline ZADD P agents:N as_of agent for the agent's partition. */
 void cp_store_append_index(cp_store *s, const cp_agent *a);

@@ -24,6 +24,7 @@ typedef struct cp_batch {
     cp_event *events;
     cp_batch_event *bevs; /* events with their origin; pointers into events */
     size_t nevents, capevents;
+    int64_t taken_ms; /* monotonic ms its first message was taken from Kafka */
 } cp_batch;
 
 void cp_batch_init(cp_batch *b);
@@ -33,8 +34,10 @@ void cp_batch_clear(cp_batch *b);
 /* Record a message (accepted or rejected); -1 on out of memory. */
 int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after);
 
-/* Record an accepted event (copied); -1 on out of memory. */
-int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset);
+/* Record an accepted event (copied) with its partition's clock just after
+ * it; -1 on out of memory. */
+int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset,
+                       int64_t clock_ms);
 
 /* Move every message and event of `from` to the end of `to` (from ends
  * empty). -1 on out of memory. */

@@ -14,17 +14,13 @@
 #include <stdint.h>
 
 #include "agentmap.h"
+#include "agentstep.h"
 #include "agentstore.h"
 #include "config.h"
 #include "decoder.h"
+#include "outbox.h"
 #include "redis_io.h"
 #include "window.h"
-
-typedef struct cp_batch_event {
-    const cp_event *ev;
-    int32_t partition;
-    int64_t offset;
-} cp_batch_event;
 
 /* A partition's event-time clock after the batch. */
 typedef struct cp_part_clock {
@@ -33,13 +29,14 @@ typedef struct cp_part_clock {
 } cp_part_clock;
 
 typedef struct cp_engine_stats {
-    uint64_t applied;    /* events that changed state */
-    uint64_t duplicates; /* events whose event_id was already applied */
-    uint64_t replayed;   /* events whose offset was already applied */
-    uint64_t writes;     /* agent state writes */
-    uint64_t slides;     /* writes of quiet agents whose windows slid */
-    uint64_t stale;      /* writes refused for a stale version */
-    uint64_t loads;      /* agent states read from Redis */
+    uint64_t applied;         /* events that changed state */
+    uint64_t duplicates;      /* events whose event_id was already applied */
+    uint64_t replayed;        /* events whose offset was already applied */
+    uint64_t writes;          /* agent state writes */
+    uint64_t slides;          /* writes of quiet agents whose windows slid */
+    uint64_t stale;           /* writes refused for a stale version */
+    uint64_t loads;           /* agent states read from Redis */
+    uint64_t alerts, rewards; /* committed with the state that caused them */
 } cp_engine_stats;
 
 typedef struct cp_work cp_work;
@@ -55,7 +52,10 @@ typedef struct cp_engine {
     /* partitions (with their clocks) whose agent index must still be read */
     cp_part_clock *index_pending;
     size_t nindex_pending;
-    size_t unindexed; /* ZREM replies pending at the head of the pipeline */
+    size_t housekeeping; /* replies pending at the head of the pipeline */
+    cp_step_ctx step;
+    cp_outbox out;   /* committed alerts and rewards to produce */
+    cp_outbox acked; /* produced and acknowledged: to delete from outboxes */
     struct cp_idle_agent {
         int32_t partition;
         char id[CP_AGENT_ID_MAX + 1];
@@ -92,6 +92,16 @@ int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_
 int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
                      size_t nclocks);
 int cp_engine_complete(cp_engine *e);
+
+/* Alerts and rewards committed to Redis (or recovered from the outboxes
+ * of newly assigned partitions), waiting to be produced. The caller takes
+ * them (cp_outbox_move) and reports each acknowledgement. */
+cp_outbox *cp_engine_outbox(cp_engine *e);
+void cp_engine_delivered(cp_engine *e, const char *agent, const char *id);
+
+/* Send what waits for the next batch (deletions of acknowledged messages,
+ * idle agents leaving the index) now. 0, or -1 when Redis failed. */
+int cp_engine_housekeeping(cp_engine *e);
 
 /* Partitions were assigned, with their clocks (CP_NO_CLOCK when unknown):
  * their agents are read before the next batch so that their windows slide

@@ -11,6 +11,20 @@
 
 #include "decoder.h"
 
+/* A latency histogram in milliseconds: bucket i holds values up to
+ * 0.25 ms x 1.25^i (the last one everything above). */
+#define CP_HIST_BUCKETS 64
+typedef struct cp_hist {
+    uint64_t count;
+    double sum;
+    uint64_t b[CP_HIST_BUCKETS];
+} cp_hist;
+
+double cp_hist_bound(int i);
+void cp_hist_add(cp_hist *h, double ms);
+/* The upper bound of the bucket holding quantile q (0..1); 0 when empty. */
+double cp_hist_quantile(const cp_hist *h, double q);
+
 typedef struct cp_metrics_values {
     uint64_t consumed;                      /* messages taken from Kafka */
     uint64_t events[CP_EV_TYPE_COUNT];      /* accepted, by type */
@@ -23,12 +37,19 @@ typedef struct cp_metrics_values {
     uint64_t applied, duplicates, replayed; /* engine: events by outcome */
     uint64_t agent_writes, slides, stale;   /* engine: Redis writes */
     uint64_t redis_roundtrips, redis_commands, redis_failures;
+    uint64_t alerts, rewards; /* committed by the engine */
+    uint64_t outputs_acked, outputs_failed;
 } cp_metrics_values;
 
 typedef struct cp_metrics {
     pthread_mutex_t lock;
     cp_metrics_values v;
+    cp_hist output_latency; /* batch taken from Kafka -> alert/reward acknowledged */
 } cp_metrics;
+
+/* Record one output latency (under the lock). */
+void cp_metrics_output_latency(cp_metrics *m, double ms);
+void cp_metrics_latency_snapshot(cp_metrics *m, cp_hist *out);
 
 void cp_metrics_init(cp_metrics *m);
 void cp_metrics_destroy(cp_metrics *m);

@@ -13,7 +13,8 @@
  *              fires on the edge into the condition once (with min_samples
  *              samples), resolves when the value is back past
  *              clear_threshold (or the condition no longer holds when there
- *              is none) or the window no longer has min_samples; fires
+ *              is none) or the window has no value at all (fewer samples
+ *              alone do not resolve it, so it does not flap); fires
  *              again only after resolving and cooldown_s of event time
  *              since it last fired
  *   streak     on every event of its type, in partition order
@@ -79,7 +80,7 @@ typedef struct cp_emit {
     const cp_rule *rule;
     char id[256];
     int firing;     /* alerts: firing (1) or resolved (0) */
-    int no_samples; /* resolved because the window lost its samples */
+    int no_samples; /* resolved because the window has no value any more */
     double value, threshold;
     int has_value, has_threshold;
     int64_t samples; /* -1: not applicable */

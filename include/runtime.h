@@ -17,6 +17,10 @@ typedef struct cp_runtime {
     cp_log_level log_level;
     cp_log_format log_format;
     const char *component; /* "run", "broker", ... printed in every log line */
+    /* Fault injection for tests only (CALLPULSE_TEST_CRASH=after-commit):
+     * die as kill -9 would, right after the first batch whose alerts or
+     * rewards are committed to Redis and before they are produced. */
+    int crash_after_commit;
 } cp_runtime;
 
 extern cp_runtime cp_rt;

@@ -104,6 +104,13 @@ size_t cp_wstore_prune(cp_wstore *w, const cp_windows *ws, int64_t T, int64_t *d
 /* The sums of window i at clock T. */
 void cp_wstore_window(const cp_wstore *w, const cp_windows *ws, int i, int64_t T, cp_sums *out);
 
+/* Move the sums of sliding window i from clock T1 to T2 (T1 <= T2) by
+ * taking out the buckets that leave it; the day window is recomputed.
+ * Equal to cp_wstore_window(T2) as long as no bucket was added in between
+ * outside the window at T1. */
+void cp_wstore_move(const cp_wstore *w, const cp_windows *ws, int i, int64_t T1, int64_t T2,
+                    cp_sums *sums);
+
 /* Would any window's value differ between clock T1 and T2 (T1 <= T2)? */
 int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64_t T2);
 

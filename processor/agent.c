@@ -3,8 +3,11 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "timefmt.h"
 
 /* ---- growable arrays of the delta ---------------------------------------- */
 
@@ -161,6 +164,7 @@ cp_agent *cp_agent_new(const char *id, size_t len) {
 void cp_agent_free(cp_agent *a) {
     if (!a)
         return;
+    cp_agent_rules_free(&a->rules);
     cp_wstore_free(&a->w);
     cp_idset_free(&a->ids);
     free(a->applied);
@@ -334,16 +338,96 @@ static int load_field(cp_agent *a, const char *f, size_t flen, const char *v, si
     }
 }
 
-int cp_agent_load(cp_agent *a, char **fields, size_t *lens, size_t nfields, char **ids,
-                  size_t *idlens, size_t nids) {
-    for (size_t i = 0; i + 1 < nfields; i += 2)
-        if (load_field(a, fields[i], lens[i], fields[i + 1], lens[i + 1]) != 0)
+/* r:<rule_id> -> the state of that rule, when it is still configured. */
+static int load_rule(cp_agent *a, const cp_rules *rules, const char *f, size_t flen, const char *v,
+                     size_t vlen) {
+    for (int r = 0; r < rules->n && r < a->rules.nstate; r++)
+        if (strlen(rules->v[r].id) == flen - 2 && memcmp(rules->v[r].id, f + 2, flen - 2) == 0)
+            return cp_rule_state_decode(v, vlen, &a->rules.state[r]);
+    return 0; /* a rule no longer configured */
+}
+
+/* "day:YYYY-MM-DD" -> day number. */
+static int parse_day_field(const char *f, size_t flen, int64_t *day) {
+    int y, m, d;
+    char buf[16];
+    if (flen != 14 || memcmp(f, "day:", 4) != 0)
+        return -1;
+    memcpy(buf, f + 4, 10);
+    buf[10] = '\0';
+    if (sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return -1;
+    *day = cp_days_from_civil(y, m, d);
+    return 0;
+}
+
+static int load_points(cp_agent *a, const cp_strings *p) {
+    cp_points *pt = &a->rules.points;
+    for (size_t i = 0; i + 1 < p->n; i += 2) {
+        int64_t v, day;
+        if (parse_i64(p->v[i + 1], p->len[i + 1], &v) != 0)
             return -1;
-    for (size_t i = 0; i + 1 < nids; i += 2) {
-        int64_t ts;
-        if (parse_i64(ids[i + 1], idlens[i + 1], &ts) != 0 ||
-            cp_idset_add(&a->ids, ids[i], idlens[i], ts) != 0)
-            return -1;
+        if (p->len[i] == 5 && memcmp(p->v[i], "total", 5) == 0) {
+            pt->total = v;
+            continue;
+        }
+        if (parse_day_field(p->v[i], p->len[i], &day) != 0)
+            continue;
+        int slot = 0; /* keep the latest days */
+        for (int k = 1; k < CP_POINT_DAYS; k++)
+            if (pt->days[k].day < pt->days[slot].day)
+                slot = k;
+        if (day > pt->days[slot].day) {
+            pt->days[slot].day = day;
+            pt->days[slot].points = v;
+        }
     }
     return 0;
+}
+
+static int load_calls(cp_agent *a, const cp_strings *c) {
+    cp_agent_rules *ar = &a->rules;
+    for (size_t i = 0; i + 1 < c->n; i += 2) {
+        const char *f = c->v[i];
+        size_t flen = c->len[i];
+        char val[64];
+        long long ts;
+        unsigned long long fired = 0;
+        if (flen < 3 || flen - 2 > CP_CALL_ID_MAX || f[1] != ':' || c->len[i + 1] >= sizeof(val))
+            return -1;
+        memcpy(val, c->v[i + 1], c->len[i + 1]);
+        val[c->len[i + 1]] = '\0';
+        if (sscanf(val, "%lld,%llx", &ts, &fired) < 1)
+            return -1;
+        cp_call *call = f[0] == 'o' && ar->nopen < CP_OPEN_CALLS_MAX    ? &ar->open[ar->nopen++]
+                        : f[0] == 'e' && ar->nended < CP_OPEN_CALLS_MAX ? &ar->ended[ar->nended++]
+                                                                        : NULL;
+        if (!call)
+            continue;
+        memcpy(call->call_id, f + 2, flen - 2);
+        call->call_id[flen - 2] = '\0';
+        call->ts = ts;
+        call->fired = fired;
+    }
+    return 0;
+}
+
+int cp_agent_load(cp_agent *a, const cp_rules *rules, const cp_strings *st, const cp_strings *ids,
+                  const cp_strings *points, const cp_strings *calls) {
+    if (cp_agent_rules_init(&a->rules, rules->n) != 0)
+        return -1;
+    for (size_t i = 0; i + 1 < st->n; i += 2) {
+        int rc = st->len[i] > 2 && st->v[i][0] == 'r' && st->v[i][1] == ':'
+                     ? load_rule(a, rules, st->v[i], st->len[i], st->v[i + 1], st->len[i + 1])
+                     : load_field(a, st->v[i], st->len[i], st->v[i + 1], st->len[i + 1]);
+        if (rc != 0)
+            return -1;
+    }
+    for (size_t i = 0; i + 1 < ids->n; i += 2) {
+        int64_t ts;
+        if (parse_i64(ids->v[i + 1], ids->len[i + 1], &ts) != 0 ||
+            cp_idset_add(&a->ids, ids->v[i], ids->len[i], ts) != 0)
+            return -1;
+    }
+    return load_points(a, points) == 0 && load_calls(a, calls) == 0 ? 0 : -1;
 }

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "kpi.h"
+#include "outbox.h"
+#include "timefmt.h"
 
 static const char write_script[] =
     "local cur = redis.call('HGET', KEYS[1], 'v') or ''\n"
@@ -148,57 +150,63 @@ static const char **build_argv(cp_store *s) {
 void cp_store_append_load(cp_store *s, const cp_agent *a) {
     cp_redis_appendf(s->redis, "HGETALL %sst:{%s}", s->prefix, a->id);
     cp_redis_appendf(s->redis, "ZRANGE %sids:{%s} 0 -1 WITHSCORES", s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL %spoints:{%s}", s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL %scalls:{%s}", s->prefix, a->id);
 }
 
-/* Pointers and lengths of an array reply's elements. */
-static int reply_strings(const redisReply *r, char ***v, size_t **lens) {
-    *v = malloc((r->elements + 1) * sizeof(char *));
-    *lens = malloc((r->elements + 1) * sizeof(size_t));
-    if (!*v || !*lens)
+/* An array reply of strings as cp_strings (pointers into the reply). */
+static int reply_strings(const redisReply *r, cp_strings *out) {
+    out->n = 0;
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return -1;
+    out->v = malloc((r->elements + 1) * sizeof(char *));
+    out->len = malloc((r->elements + 1) * sizeof(size_t));
+    if (!out->v || !out->len)
         return -1;
     for (size_t i = 0; i < r->elements; i++) {
         if (r->element[i]->type != REDIS_REPLY_STRING)
             return -1;
-        (*v)[i] = r->element[i]->str;
-        (*lens)[i] = r->element[i]->len;
+        out->v[i] = r->element[i]->str;
+        out->len[i] = r->element[i]->len;
     }
+    out->n = r->elements;
     return 0;
 }
 
-int cp_store_read_load(cp_store *s, cp_agent *a) {
-    redisReply *st = cp_redis_read(s->redis);
-    redisReply *ids = st ? cp_redis_read(s->redis) : NULL;
-    char **fv = NULL, **iv = NULL;
-    size_t *fl = NULL, *il = NULL;
-    int rc = -2;
-
-    if (!st || !ids) {
+int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules) {
+    redisReply *r[4] = {NULL, NULL, NULL, NULL};
+    cp_strings str[4];
+    int rc = -2, broken = 0;
+    memset(str, 0, sizeof(str));
+    for (int i = 0; i < 4; i++) /* read all four, whatever happens, to stay in step */
+        if (!broken && !(r[i] = cp_redis_read(s->redis)))
+            broken = 1;
+    if (broken) {
         rc = -1;
         goto done;
     }
-    if (st->type != REDIS_REPLY_ARRAY || ids->type != REDIS_REPLY_ARRAY ||
-        reply_strings(st, &fv, &fl) != 0 || reply_strings(ids, &iv, &il) != 0)
-        goto done;
-    if (cp_agent_load(a, fv, fl, st->elements, iv, il, ids->elements) == 0) {
+    for (int i = 0; i < 4; i++)
+        if (reply_strings(r[i], &str[i]) != 0)
+            goto done;
+    if (cp_agent_load(a, rules, &str[0], &str[1], &str[2], &str[3]) == 0) {
         a->loaded = 1;
         rc = 0;
     }
 done:
-    free(fv);
-    free(fl);
-    free(iv);
-    free(il);
-    if (st)
-        freeReplyObject(st);
-    if (ids)
-        freeReplyObject(ids);
+    for (int i = 0; i < 4; i++) {
+        free(str[i].v);
+        free(str[i].len);
+        if (r[i])
+            freeReplyObject(r[i]);
+    }
     return rc;
 }
 
 /* ---- writes ----------------------------------------------------------------- */
 
 /* H st: as_of, partition, team, applied offsets, changed panes, the day. */
-static void state_fields(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
+static void state_fields(cp_store *s, const cp_agent *a, const cp_agent_delta *d,
+                         const cp_rules *rules) {
     char sums[CP_SUMS_TEXT_MAX];
     args_str(s, "H");
     args_str(s, "1");
@@ -232,7 +240,81 @@ static void state_fields(cp_store *s, const cp_agent *a, const cp_agent_delta *d
         arg(s, sums, cp_sums_encode(&a->w.day_sums, sums));
         pairs += 2;
     }
+    for (int r = 0; r < rules->n && r < a->rules.nstate && r < 64; r++, pairs++) {
+        if (!(a->rules.dirty_rules & (1ULL << r))) {
+            pairs--;
+            continue;
+        }
+        char state[128];
+        argf(s, "r:%s", rules->v[r].id);
+        arg(s, state, cp_rule_state_encode(&a->rules.state[r], state, sizeof(state)));
+    }
     set_count(s, count, pairs);
+}
+
+/* The calls hash is rewritten whole when it changed (16 entries at most). */
+static void call_ops(cp_store *s, const cp_agent *a, int key) {
+    const cp_agent_rules *ar = &a->rules;
+    if (!ar->calls_dirty)
+        return;
+    args_str(s, "X");
+    argf(s, "%d", key);
+    if (ar->nopen + ar->nended == 0)
+        return;
+    args_str(s, "H");
+    argf(s, "%d", key);
+    argf(s, "%d", ar->nopen + ar->nended);
+    for (int i = 0; i < ar->nopen; i++) {
+        argf(s, "o:%s", ar->open[i].call_id);
+        argf(s, "%" PRId64 ",%llx", ar->open[i].ts, (unsigned long long)ar->open[i].fired);
+    }
+    for (int i = 0; i < ar->nended; i++) {
+        argf(s, "e:%s", ar->ended[i].call_id);
+        argf(s, "%" PRId64, ar->ended[i].ts);
+    }
+}
+
+/* The points ledger: total and the days whose points changed. */
+static void points_ops(cp_store *s, const cp_agent *a, int key) {
+    const cp_agent_rules *ar = &a->rules;
+    if (!ar->points_dirty)
+        return;
+    args_str(s, "H");
+    argf(s, "%d", key);
+    size_t count = count_placeholder(s), pairs = 1;
+    args_str(s, "total");
+    argf(s, "%" PRId64, ar->points.total);
+    for (int i = 0; i < CP_POINT_DAYS && ar->points_days_dirty[i] != CP_NO_DAY; i++) {
+        for (int k = 0; k < CP_POINT_DAYS; k++) {
+            if (ar->points.days[k].day != ar->points_days_dirty[i])
+                continue;
+            int64_t y;
+            int m, dd;
+            cp_civil_from_days(ar->points.days[k].day, &y, &m, &dd);
+            argf(s, "day:%04lld-%02d-%02d", (long long)y, m, dd);
+            argf(s, "%" PRId64, ar->points.days[k].points);
+            pairs++;
+        }
+    }
+    set_count(s, count, pairs);
+}
+
+static void outbox_ops(cp_store *s, const cp_outmsg *msgs, size_t n, int key) {
+    if (n == 0)
+        return;
+    args_str(s, "H");
+    argf(s, "%d", key);
+    argf(s, "%zu", n);
+    for (size_t i = 0; i < n; i++) {
+        args_str(s, msgs[i].id);
+        char *v = cp_outbox_value(msgs[i].kind, msgs[i].json);
+        if (v) {
+            args_str(s, v);
+            free(v);
+        } else {
+            arg(s, "", 0); /* out of memory: the script's HSET stores nothing useful */
+        }
+    }
 }
 
 static void dropped_fields(cp_store *s, const cp_agent_delta *d) {
@@ -289,21 +371,30 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     set_count(s, count, pairs);
 }
 
-void cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows) {
+int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
+                          const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs) {
     cp_sums sums;
+    int nk = 2 + s->ws->n, commands = 1;
+    if (nmsgs > 0) { /* the index first: it must never miss an outbox entry */
+        cp_redis_appendf(s->redis, "SADD %soutbox:p%d %s", s->prefix, (int)a->partition, a->id);
+        commands++;
+    }
     args_reset(s);
-    argf(s, "%d", 2 + s->ws->n);
+    argf(s, "%d", nk + 3);
     argf(s, "%sst:{%s}", s->prefix, a->id);
     argf(s, "%sids:{%s}", s->prefix, a->id);
     for (int w = 0; w < s->ws->n; w++)
         argf(s, "%skpi:{%s}:%s", s->prefix, a->id, s->ws->w[w].name);
+    argf(s, "%spoints:{%s}", s->prefix, a->id);
+    argf(s, "%scalls:{%s}", s->prefix, a->id);
+    argf(s, "%soutbox:{%s}", s->prefix, a->id);
     if (a->version)
         argf(s, "%" PRIu64, a->version);
     else
         arg(s, "", 0);
     argf(s, "%" PRIu64, a->version + 1);
     argf(s, "%" PRId64, s->expire_ms);
-    state_fields(s, a, d);
+    state_fields(s, a, d, rules);
     dropped_fields(s, d);
     id_ops(s, a, d);
     for (int w = 0; w < s->ws->n; w++) {
@@ -314,15 +405,24 @@ void cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, ui
         a->written[w] = sums;
         a->written_known |= 1u << w;
     }
+    points_ops(s, a, nk + 1);
+    call_ops(s, a, nk + 2);
+    outbox_ops(s, msgs, nmsgs, nk + 3);
     const char **argv = build_argv(s);
     if (argv)
         cp_redis_append_script(s->redis, s->script, (int)s->n, argv, s->lens);
+    return commands;
 }
 
-int cp_store_read_write(cp_store *s, cp_agent *a) {
-    redisReply *r = cp_redis_read(s->redis);
+int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
+    redisReply *r;
     int rc;
-    if (!r)
+    while (commands-- > 1) { /* the outbox index went first */
+        if (!(r = cp_redis_read(s->redis)))
+            return -1;
+        freeReplyObject(r);
+    }
+    if (!(r = cp_redis_read(s->redis)))
         return -1;
     if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "ok") == 0) {
         a->version++;
@@ -368,4 +468,42 @@ int cp_store_prune_index(cp_store *s, int32_t partition, int64_t min_as_of) {
         return -1;
     freeReplyObject(r);
     return 0;
+}
+
+void cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id) {
+    cp_redis_appendf(s->redis, "HDEL %soutbox:{%s} %s", s->prefix, agent, id);
+}
+
+int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out) {
+    redisReply *members =
+        cp_redis_command(s->redis, "SMEMBERS %soutbox:p%d", s->prefix, (int)partition);
+    int rc = 0;
+    if (!members)
+        return -1;
+    if (members->type != REDIS_REPLY_ARRAY || members->elements == 0)
+        goto done;
+    for (size_t i = 0; i < members->elements; i++)
+        cp_redis_appendf(s->redis, "HGETALL %soutbox:{%s}", s->prefix, members->element[i]->str);
+    for (size_t i = 0; i < members->elements; i++) {
+        const char *agent = members->element[i]->str;
+        redisReply *h = cp_redis_read(s->redis);
+        if (!h) {
+            rc = -1;
+            goto done;
+        }
+        if (h->type == REDIS_REPLY_ARRAY && h->elements == 0)
+            cp_redis_appendf(s->redis, "SREM %soutbox:p%d %s", s->prefix, (int)partition, agent);
+        for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2) {
+            cp_emit_kind kind;
+            char *json;
+            if (cp_outbox_parse(h->element[k + 1]->str, h->element[k + 1]->len, &kind, &json) == 0)
+                cp_outbox_push(out, kind, agent, h->element[k]->str, json);
+        }
+        freeReplyObject(h);
+    }
+    if (cp_redis_drain(s->redis) != 0)
+        rc = -1;
+done:
+    freeReplyObject(members);
+    return rc;
 }

@@ -39,6 +39,10 @@ int cp_alert_threshold(cp_rule_ctx *c, int r, int64_t T, const cp_sums *win, con
         m->firing = 1;
         m->threshold = rule->threshold;
     } else {
+        /* fewer samples than min_samples do not resolve it (no flapping at
+         * the edge of the sample count): only a healthy value or no value */
+        int in_scope = cp_rule_applies(rule, c->team);
+        enough = present && in_scope;
         int clear = !enough || (rule->has_clear ? healthy(rule->op, v, rule->clear_threshold)
                                                 : !cp_op_eval(rule->op, v, rule->threshold));
         if (!clear)

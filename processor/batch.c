@@ -18,6 +18,7 @@ void cp_batch_free(cp_batch *b) {
 void cp_batch_clear(cp_batch *b) {
     b->nmsgs = 0;
     b->nevents = 0;
+    b->taken_ms = 0;
 }
 
 int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after) {
@@ -33,7 +34,8 @@ int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t
     return 0;
 }
 
-int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset) {
+int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset,
+                       int64_t clock_ms) {
     if (b->nevents == b->capevents) {
         size_t cap = b->capevents ? b->capevents * 2 : 1024;
         cp_event *e = realloc(b->events, cap * sizeof(*e));
@@ -47,7 +49,7 @@ int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64
         b->capevents = cap;
     }
     b->events[b->nevents] = *ev;
-    b->bevs[b->nevents] = (cp_batch_event){NULL, partition, offset};
+    b->bevs[b->nevents] = (cp_batch_event){NULL, partition, offset, clock_ms};
     b->nevents++;
     return 0;
 }
@@ -59,13 +61,15 @@ const cp_batch_event *cp_batch_events(cp_batch *b) {
 }
 
 int cp_batch_append(cp_batch *to, cp_batch *from) {
+    if (!to->taken_ms || (from->taken_ms && from->taken_ms < to->taken_ms))
+        to->taken_ms = from->taken_ms;
     for (size_t i = 0; i < from->nmsgs; i++)
         if (cp_batch_add_message(to, from->msgs[i].partition, from->msgs[i].offset,
                                  from->msgs[i].clock_after) != 0)
             return -1;
     for (size_t i = 0; i < from->nevents; i++)
-        if (cp_batch_add_event(to, &from->events[i], from->bevs[i].partition,
-                               from->bevs[i].offset) != 0)
+        if (cp_batch_add_event(to, &from->events[i], from->bevs[i].partition, from->bevs[i].offset,
+                               from->bevs[i].clock_ms) != 0)
             return -1;
     cp_batch_clear(from);
     return 0;

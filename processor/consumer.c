@@ -28,6 +28,7 @@
  * partition clock as metadata; see progress.h. */
 #include "consumer.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@
 #include "engine.h"
 #include "kafka_io.h"
 #include "log.h"
+#include "output.h"
 #include "progress.h"
 
 #define POLL_IDLE_MS      200  /* longest sleep in poll when nothing arrives */
@@ -63,6 +65,8 @@ typedef struct cp_consumer {
     cp_batch batch;    /* decoded, not yet sent to Redis */
     cp_batch inflight; /* sent to Redis, answers not yet read */
     cp_engine engine;
+    cp_output out;      /* alerts and rewards to their topics */
+    int64_t polled_ms;  /* when the polled messages' first one was taken */
     int paused;         /* partitions paused while Redis is down */
     int64_t retry_at;   /* monotonic ms of the next apply attempt */
     int64_t backoff_ms; /* 0 while Redis is fine */
@@ -118,6 +122,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         cp_deadletter_on_delivery(&c->dl, rkm);
         if (!rkm->err)
             c->local.dlq_acked++;
+    } else if (kind && *kind == CP_DELIVERY_OUTPUT) {
+        cp_output_on_delivery(&c->out, rkm);
+        if (!rkm->err)
+            c->local.outputs_acked++;
+        else
+            c->local.outputs_failed++;
     }
 }
 
@@ -130,10 +140,15 @@ static void on_producer_event(rd_kafka_t *rk, void *opaque) {
 /* Wait until every dead letter is acknowledged or the deadline passes. */
 static void drain_deliveries(cp_consumer *c, int timeout_ms) {
     int64_t deadline = cp_now_mono_ms() + timeout_ms;
-    while (cp_progress_pending_total(&c->progress) > 0 && cp_now_mono_ms() < deadline) {
+    cp_output_produce(&c->out, 0);
+    while ((cp_progress_pending_total(&c->progress) > 0 || c->out.in_flight > 0) &&
+           cp_now_mono_ms() < deadline) {
         rd_kafka_poll(c->producer, 50);
         cp_deadletter_service(&c->dl, cp_now_mono_ms());
     }
+    if (c->out.in_flight > 0)
+        cp_warn("%zu alert(s) or reward(s) not acknowledged in time; they stay in their outboxes",
+                c->out.in_flight);
     if (cp_progress_pending_total(&c->progress) > 0)
         cp_warn("%zu dead letter(s) not acknowledged in time; their offsets stay uncommitted",
                 cp_progress_pending_total(&c->progress));
@@ -174,15 +189,18 @@ static void decode_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t 
                  (long long)(part->clock_ms - ev.ts_ms), (int)m->partition,
                  (long long)c->lateness_ms);
     }
-    if (r == CP_OK && cp_batch_add_event(&c->batch, &ev, m->partition, m->offset) != 0) {
+    int64_t clock_after = part->clock_ms;
+    if (r == CP_OK && (clock_after == CP_CLOCK_UNSET || ev.ts_ms > clock_after))
+        clock_after = ev.ts_ms;
+    if (r == CP_OK &&
+        cp_batch_add_event(&c->batch, &ev, m->partition, m->offset, clock_after) != 0) {
         r = CP_REJ_TOO_LARGE; /* out of memory: never silently dropped */
         snprintf(detail, sizeof(detail), "out of memory holding the event");
     }
     if (r != CP_OK) {
         send_dead_letter(c, m, part, r, detail);
     } else {
-        if (part->clock_ms == CP_CLOCK_UNSET || ev.ts_ms > part->clock_ms)
-            part->clock_ms = ev.ts_ms;
+        part->clock_ms = clock_after;
         c->local.events[ev.type]++;
     }
     if (cp_batch_add_message(&c->batch, m->partition, m->offset, part->clock_ms) != 0)
@@ -199,6 +217,8 @@ static void decode_polled(cp_consumer *c) {
     int64_t now_ms = cp_now_wall_ms();
     if (c->n_msgs == 0)
         return;
+    if (c->batch.nmsgs == 0)
+        c->batch.taken_ms = c->polled_ms;
     for (size_t i = 0; i < c->n_msgs; i++) {
         decode_message(c, c->msgs[i], now_ms);
         rd_kafka_message_destroy(c->msgs[i]);
@@ -221,6 +241,8 @@ static void collect_engine_stats(cp_consumer *c, cp_engine_stats *last, uint64_t
     c->local.stale += s->stale - last->stale;
     c->local.redis_roundtrips += c->engine.redis.roundtrips - *rt;
     c->local.redis_commands += c->engine.redis.commands - *cmds;
+    c->local.alerts += s->alerts - last->alerts;
+    c->local.rewards += s->rewards - last->rewards;
     *last = *s;
     *rt = c->engine.redis.roundtrips;
     *cmds = c->engine.redis.commands;
@@ -257,7 +279,13 @@ static int complete_inflight(cp_consumer *c) {
     collect_engine_stats(c, &before, &rt, &cmds);
     if (rc != 0)
         return -1;
+    int64_t taken = c->inflight.taken_ms;
     mark_handled(c, &c->inflight);
+    if (cp_rt.crash_after_commit && cp_engine_outbox(&c->engine)->n > 0) {
+        cp_warn("CALLPULSE_TEST_CRASH: dying between commit and produce");
+        raise(SIGKILL);
+    }
+    cp_output_produce(&c->out, taken); /* committed: now they may leave */
     return 0;
 }
 
@@ -399,6 +427,7 @@ static void on_revoke(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
             cp_warn("batch in hand not stored (%s); the next owner replays it",
                     c->engine.redis.err);
         drain_deliveries(c, REVOKE_FLUSH_MS);
+        cp_engine_housekeeping(&c->engine);
         commit_progress(c, 1);
     }
     discard_batch(c);
@@ -449,6 +478,8 @@ static void gather(cp_consumer *c) {
     if (c->backoff_ms) { /* a batch waits for Redis: sleep until its retry */
         int64_t left = c->retry_at - cp_now_mono_ms();
         timeout = left <= 0 ? 0 : left < POLL_IDLE_MS ? (int)left : POLL_IDLE_MS;
+    } else if (c->engine.inflight) { /* its answers are due: do not sleep */
+        timeout = 0;
     }
     while (c->n_msgs < (size_t)c->cfg->batch_max && !cp_rt.stop && !c->fatal) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout);
@@ -458,6 +489,8 @@ static void gather(cp_consumer *c) {
             consumer_error(c, m);
             continue;
         }
+        if (c->n_msgs == 0)
+            c->polled_ms = cp_now_mono_ms();
         c->msgs[c->n_msgs++] = m;
         timeout = 0;
     }
@@ -482,7 +515,10 @@ static void log_progress(cp_consumer *c) {
 
 static void service(cp_consumer *c) {
     int64_t now = cp_now_mono_ms();
+    cp_output_produce(&c->out, 0); /* recovered from outboxes, and retries */
     rd_kafka_poll(c->producer, 0);
+    if (!c->engine.inflight && !c->backoff_ms) /* acknowledged: out of the outboxes */
+        cp_engine_housekeeping(&c->engine);
     cp_deadletter_service(&c->dl, now);
     if (now >= c->next_commit_ms) {
         commit_progress(c, 0);
@@ -499,7 +535,7 @@ static void service(cp_consumer *c) {
 
 static int create_clients(cp_consumer *c) {
     static const char *const producer_defaults[] = {
-        "enable.idempotence", "true", "linger.ms", "1", "message.max.bytes", "2000000", NULL};
+        "enable.idempotence", "true", "linger.ms", "0", "message.max.bytes", "2000000", NULL};
     static const char *const consumer_defaults[] = {"auto.offset.reset",
                                                     "earliest",
                                                     "partition.assignment.strategy",
@@ -567,6 +603,7 @@ static void shutdown_clients(cp_consumer *c) {
             cp_warn("batch in hand not stored (%s); it is replayed on restart",
                     c->engine.redis.err);
         drain_deliveries(c, SHUTDOWN_FLUSH_MS);
+        cp_engine_housekeeping(&c->engine); /* delete what was acknowledged */
         commit_progress(c, 1);
         rd_kafka_consumer_close(c->rk); /* revoke callback commits again */
     }
@@ -582,6 +619,7 @@ static void shutdown_clients(cp_consumer *c) {
         rd_kafka_flush(c->producer, SHUTDOWN_FLUSH_MS);
         rd_kafka_poll(c->producer, 0);
         cp_deadletter_destroy(&c->dl);
+        cp_output_destroy(&c->out);
         rd_kafka_destroy(c->producer);
     }
     publish_metrics(c);
@@ -614,6 +652,7 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     if (create_clients(&c) != 0)
         goto done;
     cp_deadletter_init(&c.dl, c.producer, cfg->dlq_topic, &c.progress);
+    cp_output_init(&c.out, c.producer, cfg, &c.engine, metrics);
     if (subscribe(&c) != 0)
         goto done;
     c.next_commit_ms = cp_now_mono_ms() + cfg->commit_interval_ms;

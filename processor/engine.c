@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "messages.h"
 #include "timefmt.h"
 
 #define STALE_RETRIES 5
@@ -33,8 +34,10 @@ struct cp_work {
     int32_t partition;  /* of its last event in the batch */
     int64_t max_ts;     /* of its events in the batch */
     int64_t T;
-    cp_agent_delta delta;
-    int done;
+    cp_step step;   /* what the batch changed */
+    cp_outbox msgs; /* its alerts and rewards as messages */
+    int commands;   /* Redis commands of its write */
+    int done;       /* 0 to do, 1 nothing to store, 2 stored, 3 sent */
 };
 
 int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz) {
@@ -44,6 +47,7 @@ int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz) 
     e->lateness_ms = (int64_t)cfg->lateness_s * 1000;
     cp_windows_from_config(&e->ws, cfg);
     cp_agentmap_init(&e->agents);
+    e->step = (cp_step_ctx){&e->ws, &cfg->rules, cfg->daily_cap, e->lateness_ms};
     if (cp_redis_url_parse(cfg->redis_url, &url, err, errsz) != 0)
         return -1;
     cp_redis_init(&e->redis, &url, cfg->redis_timeout_ms);
@@ -55,8 +59,12 @@ int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz) 
 }
 
 void cp_engine_free(cp_engine *e) {
-    for (size_t i = 0; i < e->capwork; i++)
-        cp_agent_delta_free(&e->work[i].delta);
+    for (size_t i = 0; i < e->capwork; i++) {
+        cp_step_free(&e->work[i].step);
+        cp_outbox_free(&e->work[i].msgs);
+    }
+    cp_outbox_free(&e->out);
+    cp_outbox_free(&e->acked);
     free(e->work);
     free(e->next);
     free(e->index_pending);
@@ -92,7 +100,8 @@ static cp_work *add_work(cp_engine *e, cp_agent *a, int64_t T) {
     w->max_ts = CP_NO_CLOCK;
     w->T = T;
     w->done = 0;
-    cp_agent_delta_reset(&w->delta);
+    w->commands = 0;
+    cp_outbox_clear(&w->msgs);
     a->slot = (int32_t)e->nwork++;
     return w;
 }
@@ -173,11 +182,14 @@ static int load_work(cp_engine *e) {
         cp_work *w = &e->work[i];
         if (w->done || w->agent->loaded)
             continue;
-        int rc = cp_store_read_load(&e->store, w->agent);
+        int rc = cp_store_read_load(&e->store, w->agent, &e->cfg->rules);
         if (rc == -1)
             return -1;
         if (rc == -2) {
             cp_error("agent %s: malformed state in Redis; starting it empty", w->id);
+            cp_agent_rules_free(&w->agent->rules);
+            if (cp_agent_rules_init(&w->agent->rules, e->cfg->rules.n) != 0)
+                return -1;
             w->agent->loaded = 1;
         }
         e->stats.loads++;
@@ -197,39 +209,6 @@ static int64_t agent_clock(const cp_engine *e, const cp_work *w) {
     if (w->max_ts > T)
         T = w->max_ts;
     return T;
-}
-
-/* Which windows to write: all after new events, else those that changed. */
-static uint32_t windows_to_write(const cp_engine *e, const cp_work *w) {
-    uint32_t mask = 0;
-    cp_sums now;
-    for (int i = 0; i < e->ws.n; i++) {
-        if (w->delta.applied || !(w->agent->written_known & (1u << i))) {
-            mask |= 1u << i;
-            continue;
-        }
-        cp_wstore_window(&w->agent->w, &e->ws, i, w->T, &now);
-        if (memcmp(&now, &w->agent->written[i], sizeof(now)) != 0)
-            mask |= 1u << i;
-    }
-    return mask;
-}
-
-/* Apply the work item's events; returns the windows to write, or 0 when
- * there is nothing to store. -1 on out of memory. */
-static int64_t compute(cp_engine *e, cp_work *w, const cp_batch_event *evs) {
-    cp_agent *a = w->agent;
-    int64_t before = a->as_of;
-    cp_agent_delta_reset(&w->delta);
-    for (int32_t i = w->head; i >= 0; i = e->next[i])
-        if (cp_agent_apply(a, &e->ws, evs[i].ev, evs[i].partition, evs[i].offset, w->T,
-                           &w->delta) != 0)
-            return -1;
-    cp_agent_advance(a, &e->ws, w->T, e->lateness_ms, &w->delta);
-    uint32_t mask = windows_to_write(e, w);
-    if (w->delta.noffsets == 0 && mask == 0 && before == a->as_of && w->delta.ndropped == 0)
-        return 0;
-    return mask | (1u << CP_WINDOWS_MAX); /* the high bit: write even without windows */
 }
 
 /* ---- slide ----------------------------------------------------------------- */
@@ -264,7 +243,7 @@ static int clock_moved(const cp_engine *e, int64_t from, int64_t to) {
 /* An agent with empty windows and no id inside the lateness horizon needs
  * nothing from the cache: Redis has it all. */
 static int idle(const cp_engine *e, const cp_agent *a, int64_t clock) {
-    return a->w.n == 0 &&
+    return a->w.n == 0 && a->rules.nopen == 0 &&
            (a->w.day != cp_day_number(clock, e->ws.day_offset_min) ||
             cp_sums_is_zero(&a->w.day_sums)) &&
            a->as_of < clock - e->lateness_ms;
@@ -305,7 +284,8 @@ static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks
         if (a->slot >= 0 || !a->loaded || clock == CP_NO_CLOCK || clock <= a->as_of ||
             !clock_moved(e, slid_clock(e, a->partition), clock))
             continue;
-        if (cp_wstore_slides(&a->w, &e->ws, a->as_of, clock)) {
+        if (cp_wstore_slides(&a->w, &e->ws, a->as_of, clock) ||
+            cp_rules_deadline_due(&e->cfg->rules, &a->rules, clock)) {
             if (!add_work(e, a, clock))
                 return -1;
         } else if (idle(e, a, clock)) {
@@ -324,31 +304,103 @@ static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks
 /* ---- write ----------------------------------------------------------------- */
 
 static void count_outcome(cp_engine *e, const cp_work *w) {
-    e->stats.applied += (uint64_t)w->delta.applied;
-    e->stats.duplicates += (uint64_t)w->delta.duplicates;
-    e->stats.replayed += (uint64_t)w->delta.skipped;
+    e->stats.applied += (uint64_t)w->step.delta.applied;
+    e->stats.duplicates += (uint64_t)w->step.delta.duplicates;
+    e->stats.replayed += (uint64_t)w->step.delta.skipped;
 }
 
-/* Compute every pending work item and pipeline its write, followed by its
- * index entry (a hint: harmless even when the write is refused). */
-static int append_round(cp_engine *e, const cp_batch_event *evs) {
-    for (size_t i = 0; i < e->nidle; i++) /* read first in read_round */
-        cp_store_append_unindex(&e->store, e->idle[i].partition, e->idle[i].id);
-    e->unindexed += e->nidle;
-    e->nidle = 0;
+/* Run every pending work item's agent through its step. */
+static int compute_round(cp_engine *e, const cp_batch_event *evs) {
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         if (w->done)
             continue;
-        int64_t mask = compute(e, w, evs);
-        if (mask < 0)
+        if (cp_agent_step(&e->step, w->agent, evs, e->next, w->head, w->T, &w->step) != 0)
             return -1;
-        if (mask == 0) {
+        if (!w->step.store) {
             count_outcome(e, w);
             w->done = 1;
-            continue;
         }
-        cp_store_append_write(&e->store, w->agent, &w->delta, (uint32_t)mask);
+    }
+    return 0;
+}
+
+/* The board a buddy is looked up on: the alert's window, or the first. */
+static const char *buddy_window(const cp_engine *e, const cp_emit *m) {
+    return m->rule->kind == CP_RULE_THRESHOLD ? m->rule->window : e->ws.w[0].name;
+}
+
+/* A firing alert names the best-scored other agent of the same team on
+ * that window's board: one pipelined ZREVRANGE per alert (alerts are rare
+ * next to events). */
+static int lookup_buddies(cp_engine *e) {
+    size_t asked = 0;
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        for (size_t k = 0; w->done == 0 && k < w->step.emits.n; k++) {
+            cp_emit *m = &w->step.emits.v[k];
+            if (m->kind == CP_EMIT_ALERT && m->firing && w->agent->team[0]) {
+                cp_redis_appendf(&e->redis, "ZREVRANGE %slb:team:%s:%s 0 1 WITHSCORES",
+                                 e->cfg->redis_prefix, w->agent->team, buddy_window(e, m));
+                asked++;
+            }
+        }
+    }
+    for (size_t i = 0; i < e->nwork && asked > 0; i++) {
+        cp_work *w = &e->work[i];
+        for (size_t k = 0; w->done == 0 && k < w->step.emits.n; k++) {
+            cp_emit *m = &w->step.emits.v[k];
+            if (m->kind != CP_EMIT_ALERT || !m->firing || !w->agent->team[0])
+                continue;
+            redisReply *r = cp_redis_read(&e->redis);
+            if (!r)
+                return -1;
+            for (size_t j = 0; r->type == REDIS_REPLY_ARRAY && j + 1 < r->elements && !m->has_buddy;
+                 j += 2) {
+                if (strcmp(r->element[j]->str, w->agent->id) == 0)
+                    continue;
+                snprintf(m->buddy, sizeof(m->buddy), "%s", r->element[j]->str);
+                m->buddy_score = strtod(r->element[j + 1]->str, NULL);
+                m->has_buddy = 1;
+            }
+            freeReplyObject(r);
+        }
+    }
+    return 0;
+}
+
+/* The emissions of a work item as messages. */
+static int build_messages(cp_engine *e, cp_work *w) {
+    cp_message_ctx mc = {w->agent->id, w->agent->team, &e->ws, e->cfg->daily_cap};
+    cp_outbox_clear(&w->msgs);
+    for (size_t k = 0; k < w->step.emits.n; k++) {
+        const cp_emit *m = &w->step.emits.v[k];
+        char *json = cp_message_json(&mc, m);
+        if (!json || cp_outbox_push(&w->msgs, m->kind, w->agent->id, m->id, json) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Pipeline the write of every computed work item, followed by its index
+ * entry (a hint: harmless even when the write is refused). Deletions of
+ * acknowledged messages and idle agents' index entries go first. */
+static int append_round(cp_engine *e) {
+    for (size_t i = 0; i < e->nidle; i++)
+        cp_store_append_unindex(&e->store, e->idle[i].partition, e->idle[i].id);
+    for (size_t i = 0; i < e->acked.n; i++)
+        cp_store_append_outbox_done(&e->store, e->acked.v[i].agent, e->acked.v[i].id);
+    e->housekeeping += e->nidle + e->acked.n;
+    e->nidle = 0;
+    cp_outbox_clear(&e->acked);
+    for (size_t i = 0; i < e->nwork; i++) {
+        cp_work *w = &e->work[i];
+        if (w->done)
+            continue;
+        if (build_messages(e, w) != 0)
+            return -1;
+        w->commands = cp_store_append_write(&e->store, w->agent, &w->step.delta, w->step.windows,
+                                            &e->cfg->rules, w->msgs.v, w->msgs.n);
         cp_store_append_index(&e->store, w->agent);
         w->done = 3; /* sent, reply pending */
     }
@@ -356,10 +408,11 @@ static int append_round(cp_engine *e, const cp_batch_event *evs) {
 }
 
 /* Read the replies of every sent item. Returns how many were refused as
- * stale (their agents evicted, to be reloaded), or -1. */
+ * stale (their agents evicted, to be reloaded), or -1. The messages of a
+ * stored item are ready to produce. */
 static int read_round(cp_engine *e) {
     int stale = 0;
-    for (; e->unindexed > 0; e->unindexed--) { /* ZREMs of idle agents went first */
+    for (; e->housekeeping > 0; e->housekeeping--) {
         redisReply *r = cp_redis_read(&e->redis);
         if (!r)
             return -1;
@@ -369,7 +422,7 @@ static int read_round(cp_engine *e) {
         cp_work *w = &e->work[i];
         if (w->done != 3)
             continue;
-        int rc = cp_store_read_write(&e->store, w->agent);
+        int rc = cp_store_read_write(&e->store, w->agent, w->commands);
         redisReply *index = rc < 0 ? NULL : cp_redis_read(&e->redis);
         if (!index)
             return -1;
@@ -384,10 +437,23 @@ static int read_round(cp_engine *e) {
         w->done = 2;
         count_outcome(e, w);
         e->stats.writes++;
+        for (size_t k = 0; k < w->msgs.n; k++) {
+            if (w->msgs.v[k].kind == CP_EMIT_ALERT)
+                e->stats.alerts++;
+            else
+                e->stats.rewards++;
+        }
         if (w->head < 0)
             e->stats.slides++;
+        if (cp_outbox_move(&e->out, &w->msgs) != 0)
+            cp_error("out of memory: messages of %s wait in its outbox", w->id);
     }
     return stale;
+}
+
+/* Compute, look up buddies, send: the part of a round before replies. */
+static int send_round(cp_engine *e, const cp_batch_event *evs) {
+    return compute_round(e, evs) == 0 && lookup_buddies(e) == 0 && append_round(e) == 0 ? 0 : -1;
 }
 
 /* Give evicted (stale) work items a fresh agent to reload. */
@@ -426,7 +492,8 @@ static int load_index(cp_engine *e) {
         if (pc->clock_ms != CP_NO_CLOCK &&
             cp_store_prune_index(&e->store, pc->partition, pc->clock_ms - e->store.expire_ms) != 0)
             goto fail;
-        if (cp_store_scan_index(&e->store, pc->partition, index_agent, e) != 0)
+        if (cp_store_scan_index(&e->store, pc->partition, index_agent, e) != 0 ||
+            cp_store_scan_outbox(&e->store, pc->partition, &e->out) != 0)
             goto fail;
     }
     if (load_work(e) != 0)
@@ -494,7 +561,7 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
 }
 
 static void fail_batch(cp_engine *e) {
-    e->unindexed = 0;
+    e->housekeeping = 0;
     e->nidle = 0;
     if (e->redis.pending > 0) /* unread replies would answer later commands */
         cp_redis_disconnect(&e->redis);
@@ -518,7 +585,7 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
     if (load_work(e) != 0)
         goto fail;
     set_clocks(e);
-    if (append_round(e, evs) != 0 || cp_redis_flush(&e->redis) != 0)
+    if (send_round(e, evs) != 0 || cp_redis_flush(&e->redis) != 0)
         goto fail;
     e->inflight = 1;
     return 0;
@@ -535,7 +602,7 @@ int cp_engine_complete(cp_engine *e) {
         if (refresh_stale(e) != 0 || load_work(e) != 0)
             goto fail;
         set_clocks(e);
-        if (append_round(e, e->evs) != 0)
+        if (send_round(e, e->evs) != 0)
             goto fail;
         stale = read_round(e);
     }
@@ -558,4 +625,26 @@ int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_
     if (cp_engine_submit(e, evs, n, clocks, nclocks) != 0)
         return -1;
     return cp_engine_complete(e);
+}
+
+cp_outbox *cp_engine_outbox(cp_engine *e) {
+    return &e->out;
+}
+
+void cp_engine_delivered(cp_engine *e, const char *agent, const char *id) {
+    char *none = NULL;
+    cp_outbox_push(&e->acked, CP_EMIT_ALERT, agent, id, none);
+}
+
+int cp_engine_housekeeping(cp_engine *e) {
+    if (e->inflight || (e->acked.n == 0 && e->nidle == 0))
+        return 0;
+    if (cp_redis_ensure(&e->redis) != 0)
+        return -1;
+    e->nwork = 0;
+    if (append_round(e) != 0 || read_round(e) < 0) {
+        fail_batch(e);
+        return -1;
+    }
+    return 0;
 }

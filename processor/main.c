@@ -5,6 +5,7 @@
  * error (one line on stderr naming the flag or key), 1 runtime failure. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker.h"
@@ -88,6 +89,8 @@ static int run_main(int argc, char **argv) {
         cp_cli_config(&cfg, "run", config_file, flags, sizeof(flags) / sizeof(flags[0])) != 0)
         return 2;
     cp_runtime_install_signals();
+    const char *crash = getenv("CALLPULSE_TEST_CRASH");
+    cp_rt.crash_after_commit = crash && strcmp(crash, "after-commit") == 0;
     cp_metrics_init(&metrics);
 
     rc = cp_consumer_run(&cfg, &metrics, err, sizeof(err)) == 0 ? 0 : 1;

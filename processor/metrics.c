@@ -1,6 +1,7 @@
 /* metrics.c -- counters of the processor (metrics.h). */
 #include "metrics.h"
 
+#include <math.h>
 #include <string.h>
 
 void cp_metrics_init(cp_metrics *m) {
@@ -15,6 +16,43 @@ void cp_metrics_destroy(cp_metrics *m) {
 void cp_metrics_snapshot(cp_metrics *m, cp_metrics_values *out) {
     pthread_mutex_lock(&m->lock);
     *out = m->v;
+    pthread_mutex_unlock(&m->lock);
+}
+
+double cp_hist_bound(int i) {
+    return 0.25 * pow(1.25, i);
+}
+
+void cp_hist_add(cp_hist *h, double ms) {
+    int i = 0;
+    while (i < CP_HIST_BUCKETS - 1 && ms > cp_hist_bound(i))
+        i++;
+    h->b[i]++;
+    h->count++;
+    h->sum += ms;
+}
+
+double cp_hist_quantile(const cp_hist *h, double q) {
+    uint64_t seen = 0, want = (uint64_t)ceil(q * (double)h->count);
+    if (h->count == 0)
+        return 0;
+    for (int i = 0; i < CP_HIST_BUCKETS; i++) {
+        seen += h->b[i];
+        if (seen >= want && seen > 0)
+            return cp_hist_bound(i);
+    }
+    return cp_hist_bound(CP_HIST_BUCKETS - 1);
+}
+
+void cp_metrics_output_latency(cp_metrics *m, double ms) {
+    pthread_mutex_lock(&m->lock);
+    cp_hist_add(&m->output_latency, ms);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void cp_metrics_latency_snapshot(cp_metrics *m, cp_hist *out) {
+    pthread_mutex_lock(&m->lock);
+    *out = m->output_latency;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -60,7 +98,11 @@ void cp_metrics_summary(const cp_metrics_values *v, char *buf, size_t size) {
                   {"stale", v->stale},
                   {"redis_roundtrips", v->redis_roundtrips},
                   {"redis_commands", v->redis_commands},
-                  {"redis_failures", v->redis_failures}};
+                  {"redis_failures", v->redis_failures},
+                  {"alerts", v->alerts},
+                  {"rewards", v->rewards},
+                  {"outputs_acked", v->outputs_acked},
+                  {"outputs_failed", v->outputs_failed}};
     size_t off = 0;
     int n = snprintf(buf, size, "{");
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && n > 0 && (size_t)n < size - off;

@@ -189,6 +189,19 @@ void cp_wstore_window(const cp_wstore *w, const cp_windows *ws, int i, int64_t T
         cp_sums_add(out, &w->bk[k].s);
 }
 
+void cp_wstore_move(const cp_wstore *w, const cp_windows *ws, int i, int64_t T1, int64_t T2,
+                    cp_sums *sums) {
+    int64_t n = ws->w[i].buckets;
+    if (n == 0) {
+        cp_wstore_window(w, ws, i, T2, sums);
+        return;
+    }
+    int64_t first_out = cp_bucket_of(ws, T1) - n + 1, last_out = cp_bucket_of(ws, T2) - n;
+    for (uint32_t k = lower_bound(w, first_out); k < w->n && w->bk[k].b <= last_out; k++)
+        for (int m = 0; m < CP_S_COUNT; m++)
+            sums->v[m] -= w->bk[k].s.v[m];
+}
+
 int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64_t T2) {
     int64_t b1 = cp_bucket_of(ws, T1), b2 = cp_bucket_of(ws, T2);
     for (int i = 0; i < ws->n; i++) {

@@ -3,9 +3,11 @@
  * calls; event rewards; the daily cap with clipping; goals once a day. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "messages.h"
 #include "ruleeval.h"
 #include "suites.h"
 #include "timefmt.h"
@@ -259,9 +261,13 @@ START_TEST(test_threshold_edge_hysteresis_cooldown) {
     cp_rules_after_slide(&f.ctx, T + 10 * MIN, win);
     ck_assert_uint_eq(f.out.n, 3);
     ck_assert_str_eq(f.out.v[2].id, "aht-high:a1:2:firing");
-    /* the window loses its samples: resolved */
+    /* fewer samples than min_samples but still bad: stays firing (no flap) */
     aht_windows(win, 3, 700);
     cp_rules_after_slide(&f.ctx, T + 11 * MIN, win);
+    ck_assert_uint_eq(f.out.n, 3);
+    /* the window empties: resolved */
+    aht_windows(win, 0, 0);
+    cp_rules_after_slide(&f.ctx, T + 30 * MIN, win);
     ck_assert_uint_eq(f.out.n, 4);
     ck_assert(!f.out.v[3].firing && f.out.v[3].no_samples);
     teardown(&f);
@@ -508,6 +514,59 @@ START_TEST(test_rule_state_codec) {
 }
 END_TEST
 
+/* ---- messages ------------------------------------------------------------------------ */
+
+START_TEST(test_alert_message) {
+    fixture f;
+    cp_sums win[CP_WINDOWS_MAX];
+    setup(&f, THRESHOLD_ONLY, 500);
+    aht_windows(win, 5, 512.25);
+    cp_event ev = event(CP_EV_CALL_ENDED, "e9", DAY0);
+    cp_rules_after_event(&f.ctx, &ev, DAY0, win);
+    ck_assert_uint_eq(f.out.n, 1);
+    snprintf(f.out.v[0].buddy, sizeof(f.out.v[0].buddy), "a8");
+    f.out.v[0].buddy_score = 91.25;
+    f.out.v[0].has_buddy = 1;
+    cp_message_ctx mc = {"a1", "t1", &f.ws, 500};
+    char *json = cp_message_json(&mc, &f.out.v[0]);
+    ck_assert_str_eq(json,
+                     "{\"alert_id\":\"aht-high:a1:1:firing\",\"rule_id\":\"aht-high\","
+                     "\"state\":\"firing\",\"severity\":\"warning\",\"agent_id\":\"a1\","
+                     "\"team_id\":\"t1\",\"kpi\":\"aht_s\",\"window\":\"15m\",\"value\":512.25,"
+                     "\"threshold\":480.0,\"samples\":5,\"as_of\":1795392000000,"
+                     "\"event_id\":\"e9\",\"buddy\":{\"agent_id\":\"a8\",\"score\":91.25},"
+                     "\"message\":\"Agent a1 (team t1): average handle time over the last 15m is "
+                     "512 s, above the limit of 480 s (5 calls). a8 (score 91.2) does well on the "
+                     "same team and could help.\"}");
+    free(json);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_reward_message) {
+    fixture f;
+    cp_sums win[CP_WINDOWS_MAX];
+    memset(win, 0, sizeof(win));
+    setup(&f, "{\"alerts\":{\"rules\":[]}}", 500);
+    f.ctx.team = "";
+    cp_event ev = event(CP_EV_CALL_ENDED, "e7", DAY0);
+    ev.flags = CP_F_COMPLAINT | CP_F_RESOLVED;
+    cp_rules_after_event(&f.ctx, &ev, DAY0, win);
+    ck_assert_uint_eq(f.out.n, 1);
+    cp_message_ctx mc = {"a1", "", &f.ws, 500};
+    char *json = cp_message_json(&mc, &f.out.v[0]);
+    ck_assert_str_eq(json,
+                     "{\"reward_id\":\"complaint-resolved:a1:e7\",\"rule_id\":"
+                     "\"complaint-resolved\",\"agent_id\":\"a1\",\"team_id\":null,\"points\":50,"
+                     "\"badge\":\"complaint-crusher\",\"balance\":50,\"as_of\":1795392000000,"
+                     "\"event_id\":\"e7\",\"message\":\"a1 earned 50 points and the "
+                     "complaint-crusher badge for turning a complaint into a resolved call "
+                     "(balance 50).\"}");
+    free(json);
+    teardown(&f);
+}
+END_TEST
+
 Suite *rules_suite(void) {
     Suite *s = suite_create("rules");
     TCase *tc = tcase_create("rules");
@@ -526,6 +585,8 @@ Suite *rules_suite(void) {
     tcase_add_test(tc, test_cap_uses_event_day_at_offset);
     tcase_add_test(tc, test_goal_once_per_day);
     tcase_add_test(tc, test_rule_state_codec);
+    tcase_add_test(tc, test_alert_message);
+    tcase_add_test(tc, test_reward_message);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,111 @@
+/* output.c -- producing alerts and rewards (output.h). */
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_io.h"
+#include "log.h"
+
+#define RETRY_MS 1000
+
+typedef struct out_token {
+    cp_delivery_kind kind; /* CP_DELIVERY_OUTPUT; must stay first */
+    cp_emit_kind emit;
+    char agent[CP_AGENT_ID_MAX + 1];
+    char id[256];
+    int64_t taken_ms;
+} out_token;
+
+void cp_output_init(cp_output *o, rd_kafka_t *producer, const cp_config *cfg, cp_engine *engine,
+                    cp_metrics *metrics) {
+    memset(o, 0, sizeof(*o));
+    o->producer = producer;
+    o->cfg = cfg;
+    o->engine = engine;
+    o->metrics = metrics;
+}
+
+/* 0 when handed to librdkafka; the message stays ours on failure. */
+static int produce_one(cp_output *o, cp_outmsg *m, int64_t taken_ms) {
+    out_token *t = malloc(sizeof(*t));
+    if (!t)
+        return -1;
+    t->kind = CP_DELIVERY_OUTPUT;
+    t->emit = m->kind;
+    memcpy(t->agent, m->agent, sizeof(t->agent));
+    memcpy(t->id, m->id, sizeof(t->id));
+    t->taken_ms = taken_ms;
+    const char *topic = m->kind == CP_EMIT_ALERT ? o->cfg->alerts_topic : o->cfg->rewards_topic;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            o->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->agent, strlen(m->agent)),
+            RD_KAFKA_V_VALUE(m->json, strlen(m->json)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            o->in_flight++;
+            return 0;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            cp_error("cannot produce %s to %s: %s", m->id, topic, rd_kafka_err2str(err));
+            free(t);
+            return -1;
+        }
+        rd_kafka_poll(o->producer, 10);
+    }
+}
+
+void cp_output_produce(cp_output *o, int64_t taken_ms) {
+    cp_outbox *out = cp_engine_outbox(o->engine);
+    int64_t now = cp_now_mono_ms();
+    for (size_t i = 0; i < out->n; i++) {
+        cp_outmsg *m = &out->v[i];
+        if (produce_one(o, m, taken_ms) != 0) {
+            m->due_ms = now + RETRY_MS;
+            if (cp_outbox_push(&o->retry, m->kind, m->agent, m->id, m->json) == 0)
+                o->retry.v[o->retry.n - 1].due_ms = m->due_ms;
+            m->json = NULL;
+        }
+    }
+    cp_outbox_clear(out);
+    /* due retries: produce those, keep the rest in order */
+    size_t keep = 0;
+    for (size_t i = 0; i < o->retry.n; i++) {
+        cp_outmsg *m = &o->retry.v[i];
+        if (m->due_ms <= now && produce_one(o, m, 0) == 0) {
+            free(m->json);
+            continue;
+        }
+        if (m->due_ms <= now)
+            m->due_ms = now + RETRY_MS;
+        o->retry.v[keep++] = *m;
+    }
+    o->retry.n = keep;
+}
+
+void cp_output_on_delivery(cp_output *o, const rd_kafka_message_t *rkm) {
+    out_token *t = rkm->_private;
+    o->in_flight--;
+    if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        o->acked++;
+        cp_engine_delivered(o->engine, t->agent, t->id);
+        if (t->taken_ms)
+            cp_metrics_output_latency(o->metrics, (double)(cp_now_mono_ms() - t->taken_ms));
+    } else {
+        o->failed++;
+        cp_warn("%s not delivered (%s); produced again in %d ms", t->id, rd_kafka_err2str(rkm->err),
+                RETRY_MS);
+        char *json = malloc(rkm->len + 1);
+        if (json) {
+            memcpy(json, rkm->payload, rkm->len);
+            json[rkm->len] = '\0';
+            if (cp_outbox_push(&o->retry, t->emit, t->agent, t->id, json) == 0)
+                o->retry.v[o->retry.n - 1].due_ms = cp_now_mono_ms() + RETRY_MS;
+        }
+    }
+    free(t);
+}
+
+void cp_output_destroy(cp_output *o) {
+    cp_outbox_free(&o->retry);
+}
