@@ -496,3 +496,15 @@ done:
     rd_kafka_destroy(rk);
     return lag;
 }
+
+void h_wait_caught_up(const h_env *e, const char *group, const char *topic, const h_proc *proc,
+                      int timeout_s) {
+    int64_t lag = -1;
+    for (int i = 0; i < timeout_s * 10 && lag != 0; i++) {
+        h_sleep_ms(100);
+        lag = h_group_lag(e, group, topic);
+        ck_assert_msg(h_alive(proc), "processor died (see %s)", proc->log);
+    }
+    ck_assert_msg(lag == 0, "group %s still %lld behind after %d s", group, (long long)lag,
+                  timeout_s);
+}

@@ -109,6 +109,11 @@ void h_msgs_free(h_msgs *m);
  * whole partition. */
 int64_t h_group_lag(const h_env *e, const char *group, const char *topic);
 
+/* Wait until the group's committed offsets reach the end of topic, while
+ * proc stays alive; fails the test after timeout_s. */
+void h_wait_caught_up(const h_env *e, const char *group, const char *topic, const h_proc *proc,
+                      int timeout_s);
+
 /* Milliseconds since the epoch and a monotonic sleep. */
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);

@@ -50,13 +50,7 @@ static void stream_close(valid_stream *vs) {
 }
 
 static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
-    int64_t lag = -1;
-    for (int i = 0; i < 600 && lag != 0; i++) {
-        h_sleep_ms(100);
-        lag = h_group_lag(e, group, TOPIC);
-        ck_assert_msg(h_alive(proc), "processor died (see %s)", proc->log);
-    }
-    ck_assert_msg(lag == 0, "group %s still lags %lld after 60 s", group, (long long)lag);
+    h_wait_caught_up(e, group, TOPIC, proc, 60);
 }
 
 static long long summary_int(const h_proc *p, const char *field) {

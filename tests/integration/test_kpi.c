@@ -87,13 +87,7 @@ static void produce_chunk(stream *s, rd_kafka_t *p, int chunk) {
 }
 
 static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
-    int64_t lag = -1;
-    for (int i = 0; i < 1200 && lag != 0; i++) {
-        h_sleep_ms(100);
-        lag = h_group_lag(e, group, TOPIC);
-        ck_assert_msg(h_alive(proc), "processor died (see %s)", proc->log);
-    }
-    ck_assert_msg(lag == 0, "still %lld behind after 120 s", (long long)lag);
+    h_wait_caught_up(e, group, TOPIC, proc, 120);
 }
 
 /* A quiet agent's sliding window must have slid past its last event that
