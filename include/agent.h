@@ -39,7 +39,9 @@ typedef struct cp_idset {
     struct cp_id_slot {
         uint64_t hash; /* 0: empty */
         int64_t ts;
-        char *id;
+        uint8_t len;
+        char inl[39]; /* the id when it fits (most do), else ... */
+        char *heap;   /* ... here */
     } * slots;
     uint32_t cap, n;
 } cp_idset;

@@ -34,6 +34,12 @@ void cp_batch_clear(cp_batch *b);
 /* Record a message (accepted or rejected); -1 on out of memory. */
 int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after);
 
+/* The slot the next event is decoded into (NULL on out of memory), and
+ * keeping it as an accepted event with its origin and its partition's
+ * clock just after it. A slot not committed is reused. */
+cp_event *cp_batch_slot(cp_batch *b);
+void cp_batch_commit_event(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_ms);
+
 /* Record an accepted event (copied) with its partition's clock just after
  * it; -1 on out of memory. */
 int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset,

@@ -72,13 +72,24 @@ static uint64_t hash_id(const char *s, size_t len) {
     return h ? h : 1;
 }
 
+#define ID_INLINE ((size_t)sizeof(((struct cp_id_slot *)0)->inl) - 1)
+
+static const char *slot_id(const struct cp_id_slot *slot) {
+    return slot->len <= ID_INLINE ? slot->inl : slot->heap;
+}
+
+static void slot_free(struct cp_id_slot *slot) {
+    if (slot->len > ID_INLINE)
+        free(slot->heap);
+}
+
 static struct cp_id_slot *find_slot(const cp_idset *s, const char *id, size_t len, uint64_t h) {
     if (!s->cap)
         return NULL;
     for (uint32_t i = (uint32_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         struct cp_id_slot *slot = &s->slots[i];
         if (slot->hash == 0 ||
-            (slot->hash == h && strlen(slot->id) == len && memcmp(slot->id, id, len) == 0))
+            (slot->hash == h && slot->len == len && memcmp(slot_id(slot), id, len) == 0))
             return slot;
     }
 }
@@ -97,7 +108,7 @@ static int rehash(cp_idset *s, uint32_t cap) {
         if (s->slots[i].hash == 0)
             continue;
         struct cp_id_slot *slot =
-            find_slot(&t, s->slots[i].id, strlen(s->slots[i].id), s->slots[i].hash);
+            find_slot(&t, slot_id(&s->slots[i]), s->slots[i].len, s->slots[i].hash);
         *slot = s->slots[i];
         t.n++;
     }
@@ -113,11 +124,16 @@ int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts) {
     struct cp_id_slot *slot = find_slot(s, id, len, h);
     if (slot->hash != 0)
         return 0;
-    slot->id = malloc(len + 1);
-    if (!slot->id)
-        return -1;
-    memcpy(slot->id, id, len);
-    slot->id[len] = '\0';
+    if (len > ID_INLINE) {
+        if (!(slot->heap = malloc(len + 1)))
+            return -1;
+        memcpy(slot->heap, id, len);
+        slot->heap[len] = '\0';
+    } else {
+        memcpy(slot->inl, id, len);
+        slot->inl[len] = '\0';
+    }
+    slot->len = (uint8_t)len;
     slot->hash = h;
     slot->ts = ts;
     s->n++;
@@ -128,7 +144,7 @@ size_t cp_idset_prune(cp_idset *s, int64_t min_ts) {
     size_t dropped = 0;
     for (uint32_t i = 0; i < s->cap; i++) {
         if (s->slots[i].hash != 0 && s->slots[i].ts < min_ts) {
-            free(s->slots[i].id);
+            slot_free(&s->slots[i]);
             s->slots[i].hash = 0;
             s->n--;
             dropped++;
@@ -142,7 +158,7 @@ size_t cp_idset_prune(cp_idset *s, int64_t min_ts) {
 void cp_idset_free(cp_idset *s) {
     for (uint32_t i = 0; i < s->cap; i++)
         if (s->slots[i].hash)
-            free(s->slots[i].id);
+            slot_free(&s->slots[i]);
     free(s->slots);
     memset(s, 0, sizeof(*s));
 }

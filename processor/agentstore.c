@@ -351,10 +351,18 @@ static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
 }
 
 /* X + H of one KPI hash: as_of, every sum, every derived value present. */
+/* One KPI hash at a->as_of. When the sums last written are known, only
+ * the fields whose text changed are set (and vanished derived values
+ * deleted): a survey touches 3 fields, not 28. Otherwise the hash is
+ * rewritten whole. */
 static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sums) {
-    char value[64];
-    argf(s, "X");
-    argf(s, "%d", 3 + w);
+    char value[64], old[64];
+    int diff = (a->written_known & (1u << w)) != 0;
+    size_t gone = 0;
+    if (!diff) {
+        args_str(s, "X");
+        argf(s, "%d", 3 + w);
+    }
     args_str(s, "H");
     argf(s, "%d", 3 + w);
     size_t count = count_placeholder(s), pairs = 1;
@@ -362,13 +370,33 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     argf(s, "%" PRId64, a->as_of);
     for (int m = 0; m < CP_M_COUNT; m++) {
         cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
-        if (!value[0])
+        if (diff) {
+            cp_metric_format(&a->written[w], (cp_metric)m, old, sizeof(old));
+            if (strcmp(old, value) == 0)
+                continue;
+            if (!value[0]) {
+                gone++;
+                continue;
+            }
+        } else if (!value[0]) {
             continue; /* derived value without a denominator */
+        }
         args_str(s, cp_metric_name((cp_metric)m));
         args_str(s, value);
         pairs++;
     }
     set_count(s, count, pairs);
+    if (gone == 0)
+        return;
+    args_str(s, "D");
+    argf(s, "%d", 3 + w);
+    argf(s, "%zu", gone);
+    for (int m = 0; m < CP_M_COUNT; m++) {
+        cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
+        cp_metric_format(&a->written[w], (cp_metric)m, old, sizeof(old));
+        if (!value[0] && old[0])
+            args_str(s, cp_metric_name((cp_metric)m));
+    }
 }
 
 int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,

@@ -34,23 +34,34 @@ int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t
     return 0;
 }
 
-int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset,
-                       int64_t clock_ms) {
+cp_event *cp_batch_slot(cp_batch *b) {
     if (b->nevents == b->capevents) {
         size_t cap = b->capevents ? b->capevents * 2 : 1024;
         cp_event *e = realloc(b->events, cap * sizeof(*e));
         if (!e)
-            return -1;
+            return NULL;
         b->events = e;
         cp_batch_event *be = realloc(b->bevs, cap * sizeof(*be));
         if (!be)
-            return -1;
+            return NULL;
         b->bevs = be;
         b->capevents = cap;
     }
-    b->events[b->nevents] = *ev;
+    return &b->events[b->nevents];
+}
+
+void cp_batch_commit_event(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_ms) {
     b->bevs[b->nevents] = (cp_batch_event){NULL, partition, offset, clock_ms};
     b->nevents++;
+}
+
+int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset,
+                       int64_t clock_ms) {
+    cp_event *slot = cp_batch_slot(b);
+    if (!slot)
+        return -1;
+    *slot = *ev;
+    cp_batch_commit_event(b, partition, offset, clock_ms);
     return 0;
 }
 

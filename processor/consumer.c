@@ -166,42 +166,40 @@ static void send_dead_letter(cp_consumer *c, const rd_kafka_message_t *m, cp_par
         cp_error("%s", err);
 }
 
-/* Decode one message into the batch; accepted events advance the clock. */
+/* Decode one message straight into the batch's next event slot; accepted
+ * events stay there and advance the clock. */
 static void decode_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t now_ms) {
     char detail[256];
-    cp_event ev;
     cp_partition *part = cp_progress_find(&c->progress, m->partition);
+    cp_event *ev = cp_batch_slot(&c->batch);
 
     if (!part) /* not ours any more (revoked while in hand) */
         return;
-    cp_reject r =
-        cp_event_decode(m->payload, m->len, now_ms, &c->limits, &ev, detail, sizeof(detail));
+    cp_reject r = ev ? cp_event_decode(m->payload, m->len, now_ms, &c->limits, ev, detail,
+                                       sizeof(detail))
+                     : CP_REJ_TOO_LARGE;
+    if (!ev) /* out of memory: never silently dropped */
+        snprintf(detail, sizeof(detail), "out of memory holding the event");
     if (r == CP_OK && m->key_len > c->limits.max_bytes) {
         r = CP_REJ_TOO_LARGE;
         snprintf(detail, sizeof(detail), "message key is %zu bytes, the limit is %zu", m->key_len,
                  c->limits.max_bytes);
     }
     if (r == CP_OK && part->clock_ms != CP_CLOCK_UNSET &&
-        ev.ts_ms < part->clock_ms - c->lateness_ms) {
+        ev->ts_ms < part->clock_ms - c->lateness_ms) {
         r = CP_REJ_TOO_LATE;
         snprintf(detail, sizeof(detail),
                  "ts is %lld ms behind partition %d's clock (lateness limit %lld ms)",
-                 (long long)(part->clock_ms - ev.ts_ms), (int)m->partition,
+                 (long long)(part->clock_ms - ev->ts_ms), (int)m->partition,
                  (long long)c->lateness_ms);
-    }
-    int64_t clock_after = part->clock_ms;
-    if (r == CP_OK && (clock_after == CP_CLOCK_UNSET || ev.ts_ms > clock_after))
-        clock_after = ev.ts_ms;
-    if (r == CP_OK &&
-        cp_batch_add_event(&c->batch, &ev, m->partition, m->offset, clock_after) != 0) {
-        r = CP_REJ_TOO_LARGE; /* out of memory: never silently dropped */
-        snprintf(detail, sizeof(detail), "out of memory holding the event");
     }
     if (r != CP_OK) {
         send_dead_letter(c, m, part, r, detail);
     } else {
-        part->clock_ms = clock_after;
-        c->local.events[ev.type]++;
+        if (part->clock_ms == CP_CLOCK_UNSET || ev->ts_ms > part->clock_ms)
+            part->clock_ms = ev->ts_ms;
+        cp_batch_commit_event(&c->batch, m->partition, m->offset, part->clock_ms);
+        c->local.events[ev->type]++;
     }
     if (cp_batch_add_message(&c->batch, m->partition, m->offset, part->clock_ms) != 0)
         cp_error("out of memory: %d/%lld stays unhandled", (int)m->partition, (long long)m->offset);

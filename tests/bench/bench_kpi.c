@@ -152,6 +152,9 @@ static double processor(const char *brokers, const char *redis, long n, int roun
                               "\"session.timeout.ms\":\"6000\"}},\"log\":{\"level\":\"warn\"}}",
                               err, sizeof(err)) != 0 ||
         cp_config_set(&c.cfg, "kafka.group_id", group, err, sizeof(err)) != 0 ||
+        (getenv("BENCH_BATCH_MAX") &&
+         cp_config_set(&c.cfg, "processor.batch_max", getenv("BENCH_BATCH_MAX"), err,
+                       sizeof(err)) != 0) ||
         cp_config_set(&c.cfg, "kafka.brokers", brokers, err, sizeof(err)) != 0 ||
         cp_config_set(&c.cfg, "redis.url", redis, err, sizeof(err)) != 0 ||
         cp_config_validate(&c.cfg, err, sizeof(err)) != 0)
