@@ -60,6 +60,10 @@ typedef struct cp_agent {
     cp_sums written[CP_WINDOWS_MAX]; /* window sums in Redis, when known */
     uint32_t written_known;          /* bit per window */
     int loaded;                      /* state read from Redis (or known new) */
+    int64_t expire_set_ms;           /* wall time its keys' expiry was last renewed */
+    int64_t indexed_ms;              /* wall time it was last put in its partition's index */
+    int32_t indexed_partition;       /* ... of that partition */
+    int32_t outbox_indexed;          /* partition whose outbox index holds it, or -1 */
     int32_t slot;                    /* engine scratch: its work item, or -1 */
     struct cp_agent *next;           /* hash chain of the agent map */
 } cp_agent;
@@ -76,6 +80,7 @@ typedef struct cp_agent_delta {
     size_t noffsets, capoffsets;
     const cp_event **new_ids; /* ids to remember */
     size_t nnew_ids, capnew_ids;
+    size_t ids_pruned; /* ids forgotten past the lateness horizon */
 } cp_agent_delta;
 
 cp_agent *cp_agent_new(const char *id, size_t len);

@@ -68,9 +68,6 @@ void cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id)
  * connection broke. */
 int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out);
 
-/* Pipeline ZADD P agents:N as_of agent for the agent's partition. */
-void cp_store_append_index(cp_store *s, const cp_agent *a);
-
 /* Pipeline ZREM of an agent from partition N's index. */
 void cp_store_append_unindex(cp_store *s, int32_t partition, const char *agent);
 

@@ -38,6 +38,8 @@ int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t
  * keeping it as an accepted event with its origin and its partition's
  * clock just after it. A slot not committed is reused. */
 cp_event *cp_batch_slot(cp_batch *b);
+/* Room for n more events: the slots events[nevents .. nevents+n). */
+cp_event *cp_batch_reserve(cp_batch *b, size_t n);
 void cp_batch_commit_event(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_ms);
 
 /* Record an accepted event (copied) with its partition's clock just after

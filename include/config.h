@@ -43,6 +43,7 @@ typedef struct cp_config {
     size_t kafka_props_n;
     /* processor.* / input.* */
     int batch_max;
+    int decode_threads;
     int max_event_bytes;
     /* redis.* */
     char redis_url[512];

@@ -9,6 +9,7 @@
 #define CALLPULSE_KPI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "window.h"
 
@@ -53,6 +54,10 @@ int cp_metric_parse(const char *name, cp_metric *out);
 
 /* The metric's value; 0, or -1 when absent (denominator 0). */
 int cp_metric_value(const cp_sums *s, cp_metric m, double *out);
+
+/* The sums a metric is computed from, as a bit mask over cp_sum_index:
+ * its text can change only when one of these does. */
+uint32_t cp_metric_inputs(cp_metric m);
 
 /* Text form as written to Redis: counts as integers, seconds and money
  * with 3 decimals, ratios with 6, averages with 4. */

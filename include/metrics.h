@@ -12,8 +12,8 @@
 #include "decoder.h"
 
 /* A latency histogram in milliseconds: bucket i holds values up to
- * 0.25 ms x 1.25^i (the last one everything above). */
-#define CP_HIST_BUCKETS 64
+ * 0.25 ms x 1.1^i, about 45 s at the last one, which takes everything above. */
+#define CP_HIST_BUCKETS 128
 typedef struct cp_hist {
     uint64_t count;
     double sum;

@@ -27,7 +27,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem) {
 
 void cp_agent_delta_reset(cp_agent_delta *d) {
     d->applied = d->duplicates = d->skipped = d->team_changed = d->day_rolled = 0;
-    d->nbuckets = d->ndropped = d->noffsets = d->nnew_ids = 0;
+    d->nbuckets = d->ndropped = d->noffsets = d->nnew_ids = d->ids_pruned = 0;
 }
 
 void cp_agent_delta_free(cp_agent_delta *d) {
@@ -171,6 +171,8 @@ cp_agent *cp_agent_new(const char *id, size_t len) {
         return NULL;
     memcpy(a->id, id, len);
     a->partition = -1;
+    a->indexed_partition = -1;
+    a->outbox_indexed = -1;
     a->as_of = CP_NO_CLOCK;
     a->slot = -1;
     cp_wstore_init(&a->w);
@@ -259,7 +261,7 @@ void cp_agent_advance(cp_agent *a, const cp_windows *ws, int64_t T, int64_t late
         if (n <= 256)
             break;
     }
-    cp_idset_prune(&a->ids, T - lateness_ms);
+    d->ids_pruned += cp_idset_prune(&a->ids, T - lateness_ms);
     a->as_of = T;
 }
 

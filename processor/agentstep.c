@@ -15,8 +15,11 @@ void cp_step_free(cp_step *s) {
     cp_emits_free(&s->emits);
 }
 
-/* Window sums at a new clock. */
+/* Window sums at a new clock. Within one bucket nothing leaves a window,
+ * so only a new bucket (or day) costs anything. */
 static void move(const cp_step_ctx *c, const cp_agent *a, cp_sums *win, int64_t from, int64_t to) {
+    if (from != CP_NO_CLOCK && cp_bucket_of(c->ws, from) == cp_bucket_of(c->ws, to))
+        return; /* buckets divide the day: the day is the same too */
     for (int i = 0; i < c->ws->n; i++) {
         if (from == CP_NO_CLOCK)
             cp_wstore_window(&a->w, c->ws, i, to, &win[i]);

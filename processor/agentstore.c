@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_io.h"
 #include "kpi.h"
 #include "outbox.h"
 #include "timefmt.h"
@@ -345,6 +346,8 @@ static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
             arg(s, d->new_ids[i]->event_id, d->new_ids[i]->event_id_len);
         }
     }
+    if (d->ids_pruned == 0)
+        return; /* Redis holds no more ids than the cache: nothing to prune */
     args_str(s, "R");
     args_str(s, "2");
     argf(s, "%" PRId64, a->as_of - s->lateness_ms);
@@ -358,7 +361,11 @@ static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
 static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sums) {
     char value[64], old[64];
     int diff = (a->written_known & (1u << w)) != 0;
+    uint32_t changed = 0; /* sums that differ from what was written */
     size_t gone = 0;
+    for (int i = 0; diff && i < CP_S_COUNT; i++)
+        if (sums->v[i] != a->written[w].v[i])
+            changed |= 1u << i;
     if (!diff) {
         args_str(s, "X");
         argf(s, "%d", 3 + w);
@@ -369,6 +376,8 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     args_str(s, "as_of");
     argf(s, "%" PRId64, a->as_of);
     for (int m = 0; m < CP_M_COUNT; m++) {
+        if (diff && !(cp_metric_inputs((cp_metric)m) & changed))
+            continue; /* its inputs did not move: neither did its text */
         cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
         if (diff) {
             cp_metric_format(&a->written[w], (cp_metric)m, old, sizeof(old));
@@ -392,6 +401,8 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     argf(s, "%d", 3 + w);
     argf(s, "%zu", gone);
     for (int m = 0; m < CP_M_COUNT; m++) {
+        if (!(cp_metric_inputs((cp_metric)m) & changed))
+            continue;
         cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
         cp_metric_format(&a->written[w], (cp_metric)m, old, sizeof(old));
         if (!value[0] && old[0])
@@ -403,8 +414,18 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
                           const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs) {
     cp_sums sums;
     int nk = 2 + s->ws->n, commands = 1;
-    if (nmsgs > 0) { /* the index first: it must never miss an outbox entry */
+    int64_t wall = cp_now_wall_ms();
+    /* the indexes go first: the outbox index must never miss an entry */
+    if (nmsgs > 0 && a->outbox_indexed != a->partition) {
         cp_redis_appendf(s->redis, "SADD %soutbox:p%d %s", s->prefix, (int)a->partition, a->id);
+        a->outbox_indexed = a->partition;
+        commands++;
+    }
+    if (a->indexed_partition != a->partition || wall - a->indexed_ms >= 3600000) {
+        cp_redis_appendf(s->redis, "ZADD %sagents:%d %lld %s", s->prefix, (int)a->partition,
+                         (long long)a->as_of, a->id);
+        a->indexed_partition = a->partition;
+        a->indexed_ms = wall;
         commands++;
     }
     args_reset(s);
@@ -421,7 +442,12 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
     else
         arg(s, "", 0);
     argf(s, "%" PRIu64, a->version + 1);
-    argf(s, "%" PRId64, s->expire_ms);
+    /* renewing the keys' expiry on every write costs a PEXPIRE per key;
+     * once an hour is plenty against an expiry of days */
+    int renew = a->version == 0 || wall - a->expire_set_ms >= 3600000;
+    argf(s, "%" PRId64, renew ? s->expire_ms : 0);
+    if (renew)
+        a->expire_set_ms = wall;
     state_fields(s, a, d, rules);
     dropped_fields(s, d);
     id_ops(s, a, d);
@@ -445,7 +471,7 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
 int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
     redisReply *r;
     int rc;
-    while (commands-- > 1) { /* the outbox index went first */
+    while (commands-- > 1) { /* the indexes went first */
         if (!(r = cp_redis_read(s->redis)))
             return -1;
         freeReplyObject(r);
@@ -464,11 +490,6 @@ int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
     }
     freeReplyObject(r);
     return rc;
-}
-
-void cp_store_append_index(cp_store *s, const cp_agent *a) {
-    cp_redis_appendf(s->redis, "ZADD %sagents:%d %lld %s", s->prefix, (int)a->partition,
-                     (long long)a->as_of, a->id);
 }
 
 void cp_store_append_unindex(cp_store *s, int32_t partition, const char *agent) {

@@ -35,8 +35,14 @@ int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t
 }
 
 cp_event *cp_batch_slot(cp_batch *b) {
-    if (b->nevents == b->capevents) {
+    return cp_batch_reserve(b, 1);
+}
+
+cp_event *cp_batch_reserve(cp_batch *b, size_t n) {
+    if (b->nevents + n > b->capevents) {
         size_t cap = b->capevents ? b->capevents * 2 : 1024;
+        while (cap < b->nevents + n)
+            cap *= 2;
         cp_event *e = realloc(b->events, cap * sizeof(*e));
         if (!e)
             return NULL;

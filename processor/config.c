@@ -48,6 +48,8 @@ static const config_key config_keys[] = {
      "how often processed offsets are committed to the group"},
     {"processor.batch_max", INT(batch_max, 1, 100000), "5000", NULL,
      "most events taken from Kafka per processing batch"},
+    {"processor.decode_threads", INT(decode_threads, 1, 16), "2", NULL,
+     "threads that decode a large batch in parallel (the consumer thread is one)"},
     {"input.max_event_bytes", INT(max_event_bytes, 256, 1048576), "65536", NULL,
      "largest accepted event value; larger ones are dead-lettered as too_large"},
     {"redis.url", STR(redis_url), "redis://127.0.0.1:6379", "CALLPULSE_REDIS_URL",

@@ -34,6 +34,7 @@
 
 #include "batch.h"
 #include "deadletter.h"
+#include "decodepool.h"
 #include "engine.h"
 #include "kafka_io.h"
 #include "log.h"
@@ -62,6 +63,9 @@ typedef struct cp_consumer {
     int64_t lateness_ms;
     rd_kafka_message_t **msgs; /* polled, not yet decoded */
     size_t n_msgs;
+    cp_decode_pool pool; /* decoding threads */
+    cp_decoded *decoded; /* per polled message: its decoding outcome */
+    size_t capdecoded;
     cp_batch batch;    /* decoded, not yet sent to Redis */
     cp_batch inflight; /* sent to Redis, answers not yet read */
     cp_engine engine;
@@ -166,40 +170,37 @@ static void send_dead_letter(cp_consumer *c, const rd_kafka_message_t *m, cp_par
         cp_error("%s", err);
 }
 
-/* Decode one message straight into the batch's next event slot; accepted
- * events stay there and advance the clock. */
-static void decode_message(cp_consumer *c, const rd_kafka_message_t *m, int64_t now_ms) {
-    char detail[256];
+/* After decoding (decodepool.c): the checks that depend on order and state,
+ * then the message is a dead letter or an accepted event kept in the batch.
+ * ev is its decoded slot; accepted events are kept contiguous. */
+static void judge_message(cp_consumer *c, const rd_kafka_message_t *m, cp_event *ev,
+                          cp_decoded *d) {
     cp_partition *part = cp_progress_find(&c->progress, m->partition);
-    cp_event *ev = cp_batch_slot(&c->batch);
-
     if (!part) /* not ours any more (revoked while in hand) */
         return;
-    cp_reject r = ev ? cp_event_decode(m->payload, m->len, now_ms, &c->limits, ev, detail,
-                                       sizeof(detail))
-                     : CP_REJ_TOO_LARGE;
-    if (!ev) /* out of memory: never silently dropped */
-        snprintf(detail, sizeof(detail), "out of memory holding the event");
-    if (r == CP_OK && m->key_len > c->limits.max_bytes) {
-        r = CP_REJ_TOO_LARGE;
-        snprintf(detail, sizeof(detail), "message key is %zu bytes, the limit is %zu", m->key_len,
-                 c->limits.max_bytes);
+    if (d->reject == CP_OK && m->key_len > c->limits.max_bytes) {
+        d->reject = CP_REJ_TOO_LARGE;
+        snprintf(d->detail, sizeof(d->detail), "message key is %zu bytes, the limit is %zu",
+                 m->key_len, c->limits.max_bytes);
     }
-    if (r == CP_OK && part->clock_ms != CP_CLOCK_UNSET &&
+    if (d->reject == CP_OK && part->clock_ms != CP_CLOCK_UNSET &&
         ev->ts_ms < part->clock_ms - c->lateness_ms) {
-        r = CP_REJ_TOO_LATE;
-        snprintf(detail, sizeof(detail),
+        d->reject = CP_REJ_TOO_LATE;
+        snprintf(d->detail, sizeof(d->detail),
                  "ts is %lld ms behind partition %d's clock (lateness limit %lld ms)",
                  (long long)(part->clock_ms - ev->ts_ms), (int)m->partition,
                  (long long)c->lateness_ms);
     }
-    if (r != CP_OK) {
-        send_dead_letter(c, m, part, r, detail);
+    if (d->reject != CP_OK) {
+        send_dead_letter(c, m, part, d->reject, d->detail);
     } else {
         if (part->clock_ms == CP_CLOCK_UNSET || ev->ts_ms > part->clock_ms)
             part->clock_ms = ev->ts_ms;
+        cp_event *slot = &c->batch.events[c->batch.nevents];
+        if (slot != ev)
+            *slot = *ev;
         cp_batch_commit_event(&c->batch, m->partition, m->offset, part->clock_ms);
-        c->local.events[ev->type]++;
+        c->local.events[slot->type]++;
     }
     if (cp_batch_add_message(&c->batch, m->partition, m->offset, part->clock_ms) != 0)
         cp_error("out of memory: %d/%lld stays unhandled", (int)m->partition, (long long)m->offset);
@@ -210,15 +211,34 @@ static void publish_metrics(cp_consumer *c) {
     memset(&c->local, 0, sizeof(c->local));
 }
 
-/* Decode and release every polled message. */
+/* Decode (in parallel when the batch is large), judge in order, release
+ * every polled message. */
 static void decode_polled(cp_consumer *c) {
-    int64_t now_ms = cp_now_wall_ms();
     if (c->n_msgs == 0)
         return;
     if (c->batch.nmsgs == 0)
         c->batch.taken_ms = c->polled_ms;
+    if (c->n_msgs > c->capdecoded) {
+        cp_decoded *d = realloc(c->decoded, c->n_msgs * sizeof(*d));
+        if (d) {
+            c->decoded = d;
+            c->capdecoded = c->n_msgs;
+        }
+    }
+    cp_event *slots = cp_batch_reserve(&c->batch, c->n_msgs);
+    if (!slots || c->capdecoded < c->n_msgs) {
+        /* nothing of this batch may be committed: stop, a restart replays it */
+        snprintf(c->err, c->errsz, "out of memory decoding %zu messages", c->n_msgs);
+        c->fatal = 1;
+        for (size_t i = 0; i < c->n_msgs; i++)
+            rd_kafka_message_destroy(c->msgs[i]);
+        c->n_msgs = 0;
+        return;
+    }
+    cp_decode_job job = {c->msgs, slots, c->decoded, c->n_msgs, cp_now_wall_ms(), &c->limits};
+    cp_decode_pool_run(&c->pool, &job);
     for (size_t i = 0; i < c->n_msgs; i++) {
-        decode_message(c, c->msgs[i], now_ms);
+        judge_message(c, c->msgs[i], &slots[i], &c->decoded[i]);
         rd_kafka_message_destroy(c->msgs[i]);
     }
     c->local.consumed += c->n_msgs;
@@ -278,12 +298,14 @@ static int complete_inflight(cp_consumer *c) {
     if (rc != 0)
         return -1;
     int64_t taken = c->inflight.taken_ms;
+    rd_kafka_poll(c->producer, 0); /* acknowledgements that came meanwhile */
     mark_handled(c, &c->inflight);
     if (cp_rt.crash_after_commit && cp_engine_outbox(&c->engine)->n > 0) {
         cp_warn("CALLPULSE_TEST_CRASH: dying between commit and produce");
         raise(SIGKILL);
     }
     cp_output_produce(&c->out, taken); /* committed: now they may leave */
+    rd_kafka_poll(c->producer, 0);
     return 0;
 }
 
@@ -641,6 +663,10 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     err[0] = '\0';
     if (cp_engine_init(&c.engine, cfg, err, errsz) != 0)
         goto done;
+    if (cp_decode_pool_init(&c.pool, cfg->decode_threads) != 0) {
+        snprintf(err, errsz, "cannot start %d decoding threads", cfg->decode_threads);
+        goto done;
+    }
 
     c.msgs = calloc((size_t)cfg->batch_max, sizeof(*c.msgs));
     if (!c.msgs) {
@@ -670,6 +696,8 @@ done:
     shutdown_clients(&c);
     cp_progress_clear(&c.progress);
     cp_engine_free(&c.engine);
+    cp_decode_pool_destroy(&c.pool);
+    free(c.decoded);
     cp_batch_free(&c.batch);
     cp_batch_free(&c.inflight);
     free(c.msgs);

@@ -382,8 +382,8 @@ static int build_messages(cp_engine *e, cp_work *w) {
     return 0;
 }
 
-/* Pipeline the write of every computed work item, followed by its index
- * entry (a hint: harmless even when the write is refused). Deletions of
+/* Pipeline the write of every computed work item (with its index entries
+ * when they need renewing). Deletions of
  * acknowledged messages and idle agents' index entries go first. */
 static int append_round(cp_engine *e) {
     for (size_t i = 0; i < e->nidle; i++)
@@ -401,7 +401,6 @@ static int append_round(cp_engine *e) {
             return -1;
         w->commands = cp_store_append_write(&e->store, w->agent, &w->step.delta, w->step.windows,
                                             &e->cfg->rules, w->msgs.v, w->msgs.n);
-        cp_store_append_index(&e->store, w->agent);
         w->done = 3; /* sent, reply pending */
     }
     return 0;
@@ -423,10 +422,8 @@ static int read_round(cp_engine *e) {
         if (w->done != 3)
             continue;
         int rc = cp_store_read_write(&e->store, w->agent, w->commands);
-        redisReply *index = rc < 0 ? NULL : cp_redis_read(&e->redis);
-        if (!index)
+        if (rc < 0)
             return -1;
-        freeReplyObject(index);
         if (rc == 0) {
             w->done = 0;
             stale++;

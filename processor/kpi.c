@@ -73,6 +73,17 @@ static void parts(const cp_sums *s, cp_metric m, int64_t *num, int64_t *den) {
     *den = s->v[metrics[m].den];
 }
 
+uint32_t cp_metric_inputs(cp_metric m) {
+    uint32_t mask = 1u << metrics[m].num;
+    if (metrics[m].den >= 0)
+        mask |= 1u << metrics[m].den;
+    if (metrics[m].num2 >= 0)
+        mask |= 1u << metrics[m].num2;
+    if (metrics[m].num3 >= 0)
+        mask |= 1u << metrics[m].num3;
+    return mask;
+}
+
 int cp_metric_value(const cp_sums *s, cp_metric m, double *out) {
     int64_t num, den;
     if (m < CP_M_FIRST_DERIVED) {

@@ -20,7 +20,7 @@ void cp_metrics_snapshot(cp_metrics *m, cp_metrics_values *out) {
 }
 
 double cp_hist_bound(int i) {
-    return 0.25 * pow(1.25, i);
+    return 0.25 * pow(1.1, i);
 }
 
 void cp_hist_add(cp_hist *h, double ms) {

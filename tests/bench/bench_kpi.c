@@ -152,6 +152,9 @@ static double processor(const char *brokers, const char *redis, long n, int roun
                               "\"session.timeout.ms\":\"6000\"}},\"log\":{\"level\":\"warn\"}}",
                               err, sizeof(err)) != 0 ||
         cp_config_set(&c.cfg, "kafka.group_id", group, err, sizeof(err)) != 0 ||
+        (getenv("BENCH_DECODE_THREADS") &&
+         cp_config_set(&c.cfg, "processor.decode_threads", getenv("BENCH_DECODE_THREADS"), err,
+                       sizeof(err)) != 0) ||
         (getenv("BENCH_BATCH_MAX") &&
          cp_config_set(&c.cfg, "processor.batch_max", getenv("BENCH_BATCH_MAX"), err,
                        sizeof(err)) != 0) ||
@@ -279,6 +282,8 @@ int main(int argc, char **argv) {
     printf("%-46s %12.4f\n", "Redis round trips per event", (double)v.redis_roundtrips / n);
     printf("%-46s %12.4f\n", "Redis commands per event", (double)v.redis_commands / n);
     printf("%-46s %12.4f\n", "agent writes per event", (double)v.agent_writes / n);
+    printf("%-46s %12.4f\n", "  of which slides of quiet agents", (double)v.slides / n);
+    printf("%-46s %12.4f\n", "alerts and rewards per event", (double)(v.alerts + v.rewards) / n);
     printf("%-46s %12.1f\n", "events per batch", (double)v.batch_events / (double)v.batches);
     printf("%-46s %12.0f\n", "bytes per agent in Redis (5 keys)", bytes);
     printf("%-46s %12.0f\n", "  + partition index, per agent", idx);
