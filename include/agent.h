@@ -44,6 +44,7 @@ typedef struct cp_idset {
         char *heap;   /* ... here */
     } * slots;
     uint32_t cap, n;
+    int64_t min_ts; /* no id is older (INT64_MAX when empty) */
 } cp_idset;
 
 typedef struct cp_agent {

@@ -101,7 +101,7 @@ int cp_idset_contains(const cp_idset *s, const char *id, size_t len) {
 
 /* Re-insert every entry into a table of cap slots (a power of two). */
 static int rehash(cp_idset *s, uint32_t cap) {
-    cp_idset t = {calloc(cap, sizeof(struct cp_id_slot)), cap, 0};
+    cp_idset t = {calloc(cap, sizeof(struct cp_id_slot)), cap, 0, s->min_ts};
     if (!t.slots)
         return -1;
     for (uint32_t i = 0; i < s->cap; i++) {
@@ -118,8 +118,12 @@ static int rehash(cp_idset *s, uint32_t cap) {
 }
 
 int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts) {
+    if (s->cap == 0)
+        s->min_ts = INT64_MAX;
     if ((s->n + 1) * 2 > s->cap && rehash(s, s->cap ? s->cap * 2 : 16) != 0)
         return -1;
+    if (ts < s->min_ts)
+        s->min_ts = ts;
     uint64_t h = hash_id(id, len);
     struct cp_id_slot *slot = find_slot(s, id, len, h);
     if (slot->hash != 0)
@@ -142,12 +146,19 @@ int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts) {
 
 size_t cp_idset_prune(cp_idset *s, int64_t min_ts) {
     size_t dropped = 0;
+    if (s->n == 0 || s->min_ts >= min_ts)
+        return 0; /* nothing old enough: no pass, no rehash */
+    s->min_ts = INT64_MAX;
     for (uint32_t i = 0; i < s->cap; i++) {
-        if (s->slots[i].hash != 0 && s->slots[i].ts < min_ts) {
+        if (s->slots[i].hash == 0)
+            continue;
+        if (s->slots[i].ts < min_ts) {
             slot_free(&s->slots[i]);
             s->slots[i].hash = 0;
             s->n--;
             dropped++;
+        } else if (s->slots[i].ts < s->min_ts) {
+            s->min_ts = s->slots[i].ts;
         }
     }
     if (dropped) /* linear probing needs the chains closed again */
@@ -261,7 +272,11 @@ void cp_agent_advance(cp_agent *a, const cp_windows *ws, int64_t T, int64_t late
         if (n <= 256)
             break;
     }
-    d->ids_pruned += cp_idset_prune(&a->ids, T - lateness_ms);
+    /* expired ids are forgotten in bulk, once a quarter of the table is
+     * used: keeping an expired id a little longer changes nothing, since a
+     * copy of it would be too late anyway */
+    if (a->ids.n * 4 >= a->ids.cap)
+        d->ids_pruned += cp_idset_prune(&a->ids, T - lateness_ms);
     a->as_of = T;
 }
 
