@@ -46,6 +46,7 @@ typedef struct cp_decode_pool {
     const cp_decode_job *job;
     uint64_t round; /* bumped for every job */
     int pending;    /* workers still decoding the current job */
+    int caller;     /* 1 when the caller takes the first slice itself */
     int stop;
 } cp_decode_pool;
 
@@ -55,6 +56,15 @@ int cp_decode_pool_init(cp_decode_pool *p, int threads);
 
 /* Decode every message of the job; returns when all are decoded. */
 void cp_decode_pool_run(cp_decode_pool *p, const cp_decode_job *job);
+
+/* Large enough to be worth other threads? */
+int cp_decode_pool_parallel(const cp_decode_pool *p, size_t n);
+
+/* Hand the whole job to the worker threads and return at once, so the
+ * caller works on something else meanwhile; cp_decode_pool_wait() returns
+ * when it is decoded. Needs workers (cp_decode_pool_parallel). */
+void cp_decode_pool_start(cp_decode_pool *p, const cp_decode_job *job);
+void cp_decode_pool_wait(cp_decode_pool *p);
 
 void cp_decode_pool_destroy(cp_decode_pool *p);
 

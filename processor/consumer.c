@@ -66,6 +66,11 @@ typedef struct cp_consumer {
     cp_decode_pool pool; /* decoding threads */
     cp_decoded *decoded; /* per polled message: its decoding outcome */
     size_t capdecoded;
+    rd_kafka_message_t **decoding; /* a large batch the threads decode */
+    size_t ndecoding;
+    cp_event *scratch; /* ... into here */
+    size_t capscratch;
+    cp_decode_job job;
     cp_batch batch;    /* decoded, not yet sent to Redis */
     cp_batch inflight; /* sent to Redis, answers not yet read */
     cp_engine engine;
@@ -191,12 +196,16 @@ static void judge_message(cp_consumer *c, const rd_kafka_message_t *m, cp_event 
                  (long long)(part->clock_ms - ev->ts_ms), (int)m->partition,
                  (long long)c->lateness_ms);
     }
+    cp_event *slot = d->reject == CP_OK ? cp_batch_slot(&c->batch) : NULL;
+    if (d->reject == CP_OK && !slot) {
+        d->reject = CP_REJ_TOO_LARGE; /* out of memory: never silently dropped */
+        snprintf(d->detail, sizeof(d->detail), "out of memory holding the event");
+    }
     if (d->reject != CP_OK) {
         send_dead_letter(c, m, part, d->reject, d->detail);
     } else {
         if (part->clock_ms == CP_CLOCK_UNSET || ev->ts_ms > part->clock_ms)
             part->clock_ms = ev->ts_ms;
-        cp_event *slot = &c->batch.events[c->batch.nevents];
         if (slot != ev)
             *slot = *ev;
         cp_batch_commit_event(&c->batch, m->partition, m->offset, part->clock_ms);
@@ -211,40 +220,86 @@ static void publish_metrics(cp_consumer *c) {
     memset(&c->local, 0, sizeof(c->local));
 }
 
-/* Decode (in parallel when the batch is large), judge in order, release
- * every polled message. */
-static void decode_polled(cp_consumer *c) {
-    if (c->n_msgs == 0)
+/* Room for per-message outcomes (and decoded events when `scratch`). */
+static int reserve_decoding(cp_consumer *c, size_t n, int scratch) {
+    if (n > c->capdecoded) {
+        cp_decoded *d = realloc(c->decoded, n * sizeof(*d));
+        if (!d)
+            return -1;
+        c->decoded = d;
+        c->capdecoded = n;
+    }
+    if (scratch && n > c->capscratch) {
+        cp_event *e = realloc(c->scratch, n * sizeof(*e));
+        if (!e)
+            return -1;
+        c->scratch = e;
+        c->capscratch = n;
+    }
+    return 0;
+}
+
+/* Nothing of this batch may be committed: stop, a restart replays it. */
+static void out_of_memory(cp_consumer *c, rd_kafka_message_t **msgs, size_t n) {
+    snprintf(c->err, c->errsz, "out of memory decoding %zu messages", n);
+    c->fatal = 1;
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(msgs[i]);
+}
+
+/* Judge decoded messages in order and release them. */
+static void judge_all(cp_consumer *c, rd_kafka_message_t **msgs, cp_event *events, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        judge_message(c, msgs[i], &events[i], &c->decoded[i]);
+        rd_kafka_message_destroy(msgs[i]);
+    }
+    c->local.consumed += n;
+    c->local.batches++;
+    c->local.batch_events += n;
+}
+
+/* Decode what was polled. A small batch is decoded and judged now, on this
+ * thread. A large one goes to the decoding threads while this thread
+ * stores the previous batch (pump); finish_decode() judges it after. */
+static void start_decode(cp_consumer *c) {
+    size_t n = c->n_msgs;
+    if (n == 0)
         return;
     if (c->batch.nmsgs == 0)
         c->batch.taken_ms = c->polled_ms;
-    if (c->n_msgs > c->capdecoded) {
-        cp_decoded *d = realloc(c->decoded, c->n_msgs * sizeof(*d));
-        if (d) {
-            c->decoded = d;
-            c->capdecoded = c->n_msgs;
-        }
-    }
-    cp_event *slots = cp_batch_reserve(&c->batch, c->n_msgs);
-    if (!slots || c->capdecoded < c->n_msgs) {
-        /* nothing of this batch may be committed: stop, a restart replays it */
-        snprintf(c->err, c->errsz, "out of memory decoding %zu messages", c->n_msgs);
-        c->fatal = 1;
-        for (size_t i = 0; i < c->n_msgs; i++)
-            rd_kafka_message_destroy(c->msgs[i]);
-        c->n_msgs = 0;
+    c->n_msgs = 0;
+    if (!cp_decode_pool_parallel(&c->pool, n)) {
+        cp_event *slots = reserve_decoding(c, n, 0) == 0 ? cp_batch_reserve(&c->batch, n) : NULL;
+        if (!slots)
+            return out_of_memory(c, c->msgs, n);
+        cp_decode_job job = {c->msgs, slots, c->decoded, n, cp_now_wall_ms(), &c->limits};
+        cp_decode_pool_run(&c->pool, &job);
+        judge_all(c, c->msgs, slots, n);
         return;
     }
-    cp_decode_job job = {c->msgs, slots, c->decoded, c->n_msgs, cp_now_wall_ms(), &c->limits};
-    cp_decode_pool_run(&c->pool, &job);
-    for (size_t i = 0; i < c->n_msgs; i++) {
-        judge_message(c, c->msgs[i], &slots[i], &c->decoded[i]);
-        rd_kafka_message_destroy(c->msgs[i]);
-    }
-    c->local.consumed += c->n_msgs;
-    c->local.batches++;
-    c->local.batch_events += c->n_msgs;
-    c->n_msgs = 0;
+    if (reserve_decoding(c, n, 1) != 0)
+        return out_of_memory(c, c->msgs, n);
+    rd_kafka_message_t **t = c->decoding; /* the poll buffer is free again */
+    c->decoding = c->msgs;
+    c->msgs = t;
+    c->ndecoding = n;
+    c->job = (cp_decode_job){c->decoding, c->scratch, c->decoded, n, cp_now_wall_ms(), &c->limits};
+    cp_decode_pool_start(&c->pool, &c->job);
+}
+
+static void finish_decode(cp_consumer *c) {
+    if (c->ndecoding == 0)
+        return;
+    cp_decode_pool_wait(&c->pool);
+    judge_all(c, c->decoding, c->scratch, c->ndecoding);
+    c->ndecoding = 0;
+}
+
+/* Everything polled, decoded and judged (before revoking or stopping). */
+static void decode_polled(cp_consumer *c) {
+    finish_decode(c);
+    start_decode(c);
+    finish_decode(c);
 }
 
 /* The engine's counters since the last call, into the local metrics. */
@@ -669,7 +724,8 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     }
 
     c.msgs = calloc((size_t)cfg->batch_max, sizeof(*c.msgs));
-    if (!c.msgs) {
+    c.decoding = calloc((size_t)cfg->batch_max, sizeof(*c.decoding));
+    if (!c.msgs || !c.decoding) {
         snprintf(err, errsz, "out of memory for a batch of %d messages", cfg->batch_max);
         goto done;
     }
@@ -684,8 +740,9 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
 
     while (!cp_rt.stop && !c.fatal) {
         gather(&c);
-        decode_polled(&c);
-        pump(&c);
+        start_decode(&c);
+        pump(&c); /* stores the previous batch while threads decode this one */
+        finish_decode(&c);
         service(&c);
     }
     if (!c.fatal) {
@@ -698,6 +755,8 @@ done:
     cp_engine_free(&c.engine);
     cp_decode_pool_destroy(&c.pool);
     free(c.decoded);
+    free(c.scratch);
+    free(c.decoding);
     cp_batch_free(&c.batch);
     cp_batch_free(&c.inflight);
     free(c.msgs);

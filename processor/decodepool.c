@@ -31,7 +31,7 @@ static void *worker(void *arg) {
         seen = p->round;
         const cp_decode_job *job = p->job;
         pthread_mutex_unlock(&p->lock);
-        decode_slice(job, w->index + 1, p->nthreads + 1);
+        decode_slice(job, w->index + p->caller, p->nthreads + p->caller);
         pthread_mutex_lock(&p->lock);
         if (--p->pending == 0)
             pthread_cond_signal(&p->done);
@@ -56,22 +56,39 @@ int cp_decode_pool_init(cp_decode_pool *p, int threads) {
     return 0;
 }
 
-void cp_decode_pool_run(cp_decode_pool *p, const cp_decode_job *job) {
-    if (p->nthreads == 0 || job->n < PARALLEL_MIN) {
-        decode_slice(job, 0, 1);
-        return;
-    }
+int cp_decode_pool_parallel(const cp_decode_pool *p, size_t n) {
+    return p->nthreads > 0 && n >= PARALLEL_MIN;
+}
+
+static void hand_out(cp_decode_pool *p, const cp_decode_job *job, int caller) {
     pthread_mutex_lock(&p->lock);
     p->job = job;
+    p->caller = caller;
     p->pending = p->nthreads;
     p->round++;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
-    decode_slice(job, 0, p->nthreads + 1);
+}
+
+void cp_decode_pool_wait(cp_decode_pool *p) {
     pthread_mutex_lock(&p->lock);
     while (p->pending > 0)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
+}
+
+void cp_decode_pool_run(cp_decode_pool *p, const cp_decode_job *job) {
+    if (!cp_decode_pool_parallel(p, job->n)) {
+        decode_slice(job, 0, 1);
+        return;
+    }
+    hand_out(p, job, 1);
+    decode_slice(job, 0, p->nthreads + 1);
+    cp_decode_pool_wait(p);
+}
+
+void cp_decode_pool_start(cp_decode_pool *p, const cp_decode_job *job) {
+    hand_out(p, job, 0);
 }
 
 void cp_decode_pool_destroy(cp_decode_pool *p) {
