@@ -130,7 +130,8 @@ cmd_demo() {
     log "broker at $brokers"
 
     cat >"$dir/config.json" <<JSON
-{"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}}}
+{"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+                          "fetch.wait.max.ms": "10"}}}
 JSON
     log "processor (log: $dir/run.log)"
     "$bin" run --config "$dir/config.json" --brokers "$brokers" \
@@ -152,6 +153,14 @@ JSON
     log "dead letters so far (kcat on $brokers):"
     kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |
         grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
+    log "alerts and rewards so far:"
+    for t in agent-alerts agent-rewards; do
+        printf '  %-14s %s messages\n' "$t" \
+            "$(kcat -b "$brokers" -C -t "$t" -e -q 2>/dev/null | wc -l)"
+    done
+    log "the latest supervisor alerts:"
+    kcat -b "$brokers" -C -t agent-alerts -e -q -f '%s\n' 2>/dev/null | tail -3 |
+        grep -o '"message":"[^"]*"' | cut -d'"' -f4 | sed 's/^/  /' || true
     log "KPIs of agent a0001 over 15 minutes (redis-cli -p $port HGETALL 'cp:kpi:{a0001}:15m'):"
     redis-cli -p "$port" HGETALL 'cp:kpi:{a0001}:15m' |
         awk 'NR % 2 { k = $0; next } { printf "  %-16s %s\n", k, $0 }' || true
