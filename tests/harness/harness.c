@@ -152,6 +152,14 @@ json_t *h_run_summary(const h_proc *p) {
     return j;
 }
 
+long long h_summary_int(const h_proc *p, const char *field) {
+    json_t *j = h_run_summary(p);
+    ck_assert_msg(j != NULL, "no summary line in %s", p->log);
+    long long v = json_integer_value(json_object_get(j, field));
+    json_decref(j);
+    return v;
+}
+
 /* ---- services ------------------------------------------------------------ */
 
 void h_redis_start(h_env *e) {

@@ -59,6 +59,8 @@ int h_wait_log(const h_proc *p, const char *text, int timeout_ms);
 /* The JSON summary in the "stopped: {...}" line; caller frees with
  * json_decref. NULL when absent. */
 struct json_t *h_run_summary(const h_proc *p);
+/* One integer field of that summary; fails the test when there is none. */
+long long h_summary_int(const h_proc *p, const char *field);
 
 /* ---- Kafka client ------------------------------------------------------- */
 

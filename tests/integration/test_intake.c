@@ -53,14 +53,6 @@ static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
     h_wait_caught_up(e, group, TOPIC, proc, 60);
 }
 
-static long long summary_int(const h_proc *p, const char *field) {
-    json_t *j = h_run_summary(p);
-    ck_assert_msg(j != NULL, "no summary line in %s", p->log);
-    long long v = json_integer_value(json_object_get(j, field));
-    json_decref(j);
-    return v;
-}
-
 /* ---- dead letters -------------------------------------------------------- */
 
 typedef struct bad_input {
@@ -199,9 +191,9 @@ START_TEST(test_dead_letters_byte_identical) {
     h_msgs_free(&dlq);
 
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
-    ck_assert_int_eq(summary_int(&run, "valid"), 3001);
-    ck_assert_int_eq(summary_int(&run, "dead_letters"), (long long)nbad);
-    ck_assert_int_eq(summary_int(&run, "consumed"), 3001 + (long long)nbad);
+    ck_assert_int_eq(h_summary_int(&run, "valid"), 3001);
+    ck_assert_int_eq(h_summary_int(&run, "dead_letters"), (long long)nbad);
+    ck_assert_int_eq(h_summary_int(&run, "consumed"), 3001 + (long long)nbad);
     ck_assert_int_eq(h_group_lag(&e, "it-dlq", TOPIC), 0);
 
     for (size_t i = 0; i < nbad; i++)
@@ -236,7 +228,7 @@ START_TEST(test_restart_resumes_with_offsets_and_clock) {
     produce_late_pair(p, late, 7300000); /* late-1's partition clock = now */
     wait_caught_up(&e, "it-restart", &run1);
     ck_assert_int_eq(h_stop(&run1, SIGTERM, 10000), 0);
-    ck_assert_int_eq(summary_int(&run1, "consumed"), 502);
+    ck_assert_int_eq(h_summary_int(&run1, "consumed"), 502);
 
     snprintf(buf, sizeof(buf),
              "{\"event_id\":\"late-2\",\"type\":\"call_offered\",\"agent_id\":\"late-1\","
@@ -249,8 +241,8 @@ START_TEST(test_restart_resumes_with_offsets_and_clock) {
     h_run_start(&e, &run2, cfg, "it-restart", "run2");
     wait_caught_up(&e, "it-restart", &run2);
     ck_assert_int_eq(h_stop(&run2, SIGTERM, 10000), 0);
-    ck_assert_int_eq(summary_int(&run2, "consumed"), 301);
-    ck_assert_int_eq(summary_int(&run2, "valid"), 300);
+    ck_assert_int_eq(h_summary_int(&run2, "consumed"), 301);
+    ck_assert_int_eq(h_summary_int(&run2, "valid"), 300);
     json_t *j = h_run_summary(&run2);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "invalid"), "too_late")),
                      1);
@@ -285,8 +277,8 @@ START_TEST(test_rebalance_hands_over_exactly) {
     wait_caught_up(&e, "it-rebalance", &b);
     ck_assert_int_eq(h_stop(&a, SIGTERM, 10000), 0);
     ck_assert_int_eq(h_stop(&b, SIGTERM, 10000), 0);
-    ck_assert_int_gt(summary_int(&b, "consumed"), 0);
-    ck_assert_int_eq(summary_int(&a, "consumed") + summary_int(&b, "consumed"), 2000);
+    ck_assert_int_gt(h_summary_int(&b, "consumed"), 0);
+    ck_assert_int_eq(h_summary_int(&a, "consumed") + h_summary_int(&b, "consumed"), 2000);
     ck_assert_int_eq(h_group_lag(&e, "it-rebalance", TOPIC), 0);
     rd_kafka_destroy(p);
     h_env_stop(&e);

@@ -152,14 +152,6 @@ static int compare_all(h_env *e, stream *s) {
     return compared;
 }
 
-static long long summary_field(const h_proc *p, const char *name) {
-    json_t *j = h_run_summary(p);
-    ck_assert_msg(j != NULL, "no summary in %s", p->log);
-    long long v = json_integer_value(json_object_get(j, name));
-    json_decref(j);
-    return v;
-}
-
 static void free_stream(stream *s) {
     free(s->evs);
     free(s->out);
@@ -179,8 +171,8 @@ START_TEST(test_backlog_equals_oracle) {
     wait_caught_up(&e, "kpi-backlog", &run);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
-    ck_assert_int_gt(summary_field(&run, "duplicates"), 0);
-    ck_assert_int_gt(summary_field(&run, "slides"), 0); /* quiet agents slid */
+    ck_assert_int_gt(h_summary_int(&run, "duplicates"), 0);
+    ck_assert_int_gt(h_summary_int(&run, "slides"), 0); /* quiet agents slid */
     json_t *j = h_run_summary(&run);
     ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(j, "invalid"), "too_late")),
                      0);
@@ -220,7 +212,7 @@ START_TEST(test_kill9_restart_equals_oracle) {
     wait_caught_up(&e, "kpi-kill", &run2);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run2, SIGTERM, 10000), 0);
-    ck_assert_msg(summary_field(&run2, "replayed") > 0,
+    ck_assert_msg(h_summary_int(&run2, "replayed") > 0,
                   "the restart replayed nothing: the test did not exercise the replay path");
     rd_kafka_destroy(p);
     free_stream(&s);
@@ -255,7 +247,7 @@ START_TEST(test_redis_restart_equals_oracle) {
     wait_caught_up(&e, "kpi-redis", &run);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
-    ck_assert_int_gt(summary_field(&run, "redis_failures"), 0);
+    ck_assert_int_gt(h_summary_int(&run, "redis_failures"), 0);
     rd_kafka_destroy(p);
     free_stream(&s);
     h_env_stop(&e);
@@ -287,7 +279,7 @@ START_TEST(test_rebalance_equals_oracle) {
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
     ck_assert_int_eq(h_stop(&a, SIGTERM, 10000), 0);
     ck_assert_int_eq(h_stop(&b, SIGTERM, 10000), 0);
-    ck_assert_int_gt(summary_field(&b, "applied"), 0);
+    ck_assert_int_gt(h_summary_int(&b, "applied"), 0);
     rd_kafka_destroy(p);
     free_stream(&s);
     h_env_stop(&e);
