@@ -16,6 +16,9 @@ typedef struct cp_flag_override {
 int cp_cli_config(cp_config *cfg, const char *cmd, const char *path, const cp_flag_override *flags,
                   size_t nflags);
 
+/* Print err on stderr, every line prefixed "callpulse CMD: ". */
+void cp_cli_error(const char *cmd, const char *err);
+
 /* After getopt: 0 when no operands remain, else 2 after printing one line. */
 int cp_cli_no_operands(const char *cmd, int argc, char **argv);
 

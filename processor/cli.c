@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -26,9 +27,18 @@ int cp_cli_config(cp_config *cfg, const char *cmd, const char *path, const cp_fl
     cp_rt.log_format = cfg->log_format;
     return 0;
 fail:
-    fprintf(stderr, "callpulse %s: %s\n", cmd, err);
+    cp_cli_error(cmd, err);
     cp_config_free(cfg);
     return 2;
+}
+
+void cp_cli_error(const char *cmd, const char *err) {
+    const char *line = err;
+    do { /* one mistake per line, each naming its key */
+        size_t n = strcspn(line, "\n");
+        fprintf(stderr, "callpulse %s: %.*s\n", cmd, (int)n, line);
+        line += n;
+    } while (*line++ == '\n');
 }
 
 int cp_cli_no_operands(const char *cmd, int argc, char **argv) {

@@ -122,7 +122,7 @@ static int check_config_main(int argc, char **argv) {
     }
     if (cp_config_build(&cfg, argv[1], err, sizeof(err)) != 0 ||
         cp_config_validate(&cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "callpulse check-config: %s\n", err);
+        cp_cli_error("check-config", err);
         rc = 2;
     } else {
         printf("%s: ok\n", argv[1]);

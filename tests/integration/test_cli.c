@@ -90,6 +90,9 @@ START_TEST(test_check_config) {
                {"{\"kafka\":{\"properties\":{\"fetch.wait.max.ms\":\"x\"}}}",
                 "kafka.properties.fetch.wait.max.ms"},
                {"{\"log\":{\"level\":5}}", "log.level"},
+               {"{\"rewards\":{\"rules\":[{\"id\":\"r\",\"kind\":\"event\",\"event\":"
+                "\"survey\",\"points\":5,\"when\":\"csat >> 5\"}]}}",
+                "rewards.rules[0].when"},
                {"{\"kafka\":", "bad.json"}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "%s/bad.json", e.dir);
