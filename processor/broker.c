@@ -105,6 +105,21 @@ static int write_bootstrap(const char *path, const char *bootstraps) {
     return 0;
 }
 
+/* Remove the bootstrap file, unless another broker has written its own
+ * there since: it would mislead clients less to keep it. */
+static void remove_bootstrap(const char *path, const char *bootstraps) {
+    char line[4096] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    if (strcmp(line, bootstraps) == 0)
+        unlink(path);
+}
+
 /* A separate client asks for metadata: the listeners accept connections. */
 static int wait_ready(const char *bootstraps, char *err, size_t errsz) {
     char rkerr[256];
@@ -189,12 +204,12 @@ int cp_broker_main(int argc, char **argv) {
 done:
     if (rc != 0)
         cp_error("%s", err);
+    if (o.bootstrap_file && rc == 0 && mc)
+        remove_bootstrap(o.bootstrap_file, rd_kafka_mock_cluster_bootstraps(mc));
     if (mc)
         rd_kafka_mock_cluster_destroy(mc);
     if (rk)
         rd_kafka_destroy(rk);
-    if (o.bootstrap_file && rc == 0)
-        unlink(o.bootstrap_file);
     cp_config_free(&cfg);
     return rc;
 }
