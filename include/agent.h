@@ -14,7 +14,8 @@
  *   P ids:{A}   zset  event_id -> ts, pruned past the lateness horizon
  *   P points:{A} hash total, day:YYYY-MM-DD (the contract's ledger)
  *   P calls:{A} hash  o:<call_id> open calls "ts,fired", e:<call_id> ended
- * and in P st:{A} also r:<rule_id>, the state of each rule.
+ * and in P st:{A} also r:<rule_id>, the state of each rule, and T and P,
+ * the team its board entries are under and the one before (boards.h).
  * Pane sums are packed sparsely: a letter per sum ('a' = offered, ...)
  * followed by its decimal value, zeros left out ("a2b1d1e185000"). */
 #ifndef CALLPULSE_AGENT_H
@@ -47,6 +48,15 @@ typedef struct cp_idset {
     int64_t min_ts; /* no id is older (INT64_MAX when empty) */
 } cp_idset;
 
+/* Where the agent's leaderboard entries are (boards.h). */
+typedef struct cp_agent_boards {
+    uint32_t on;                         /* windows whose boards hold it */
+    double score[CP_WINDOWS_MAX];        /* ... with this score */
+    char team[CP_AGENT_ID_MAX + 1];      /* the team boards it is on (state field T) */
+    char prev_team[CP_AGENT_ID_MAX + 1]; /* the team before (state field P) */
+    int synced;                          /* 0 after a load: resync its entries */
+} cp_agent_boards;
+
 typedef struct cp_agent {
     char id[CP_AGENT_ID_MAX + 1];
     char team[CP_AGENT_ID_MAX + 1];
@@ -57,7 +67,8 @@ typedef struct cp_agent {
     uint32_t napplied;
     cp_wstore w;
     cp_idset ids;
-    cp_agent_rules rules;            /* alert and reward state, points */
+    cp_agent_rules rules; /* alert and reward state, points */
+    cp_agent_boards boards;
     cp_sums written[CP_WINDOWS_MAX]; /* window sums in Redis, when known */
     uint32_t written_known;          /* bit per window */
     int loaded;                      /* state read from Redis (or known new) */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "boards.h"
 #include "config.h"
 #include "outbox.h"
 #include "redis_io.h"
@@ -31,6 +32,7 @@ typedef struct cp_store {
     const cp_windows *ws;
     int64_t lateness_ms;
     int64_t expire_ms;
+    const cp_scorecard *scorecard;
     /* argument scratch: strings in one arena, referenced by offset */
     char *arena;
     size_t used, cap;
@@ -59,6 +61,9 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
 /* 1 written (a->version moves on), 0 refused (stale version), -1 broken
  * connection or error reply. */
 int cp_store_read_write(cp_store *s, cp_agent *a, int commands);
+
+/* Pipeline one leaderboard command (boards.h). */
+void cp_store_append_board_op(cp_store *s, const cp_board_op *op);
 
 /* Pipeline the deletion of an acknowledged message from an outbox. */
 void cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id);

@@ -14,6 +14,7 @@
 
 #include "rules.h"
 #include "runtime.h"
+#include "scorecard.h"
 
 #define CP_ERRBUF   512 /* size of every error buffer in the project */
 #define CP_NAME_MAX 250 /* Kafka topic / group id bound */
@@ -64,6 +65,10 @@ typedef struct cp_config {
     /* alerts.* / rewards.* */
     cp_rules rules;
     int daily_cap;
+    /* scorecard.*, tiers.*, leaderboard.* */
+    cp_scorecard scorecard;
+    int top_n;
+    int publish_interval_ms;
 } cp_config;
 
 /* Fill with the documented defaults. */

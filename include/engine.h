@@ -16,6 +16,7 @@
 #include "agentmap.h"
 #include "agentstep.h"
 #include "agentstore.h"
+#include "boards.h"
 #include "config.h"
 #include "decoder.h"
 #include "outbox.h"
@@ -40,6 +41,12 @@ typedef struct cp_engine_stats {
 } cp_engine_stats;
 
 typedef struct cp_work cp_work;
+
+/* A board whose entries changed, and the latest as_of that changed it. */
+typedef struct cp_dirty_board {
+    char board[CP_BOARD_ID_MAX];
+    int64_t as_of;
+} cp_dirty_board;
 typedef struct cp_idle_agent cp_idle_agent;
 
 typedef struct cp_engine {
@@ -54,8 +61,12 @@ typedef struct cp_engine {
     size_t nindex_pending;
     size_t housekeeping; /* replies pending at the head of the pipeline */
     cp_step_ctx step;
-    cp_outbox out;   /* committed alerts and rewards to produce */
-    cp_outbox acked; /* produced and acknowledged: to delete from outboxes */
+    cp_outbox out;           /* committed alerts and rewards to produce */
+    cp_outbox acked;         /* produced and acknowledged: to delete from outboxes */
+    cp_board_ops board_ops;  /* board commands to send (boards.h) */
+    cp_board_ops board_sent; /* ... sent, replies pending */
+    cp_dirty_board *dirty;   /* boards changed, to publish */
+    size_t ndirty, capdirty;
     struct cp_idle_agent {
         int32_t partition;
         char id[CP_AGENT_ID_MAX + 1];
@@ -102,6 +113,10 @@ void cp_engine_delivered(cp_engine *e, const char *agent, const char *id);
 /* Send what waits for the next batch (deletions of acknowledged messages,
  * idle agents leaving the index) now. 0, or -1 when Redis failed. */
 int cp_engine_housekeeping(cp_engine *e);
+
+/* Boards whose entries changed since the last call (up to max), oldest
+ * first, for the leaderboard publisher. */
+size_t cp_engine_take_dirty(cp_engine *e, cp_dirty_board *out, size_t max);
 
 /* Partitions were assigned, with their clocks (CP_NO_CLOCK when unknown):
  * their agents are read before the next batch so that their windows slide

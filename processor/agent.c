@@ -354,6 +354,15 @@ static int load_field(cp_agent *a, const char *f, size_t flen, const char *v, si
         memcpy(a->team, v, vlen);
         a->team[vlen] = '\0';
         return 0;
+    case 'T':
+    case 'P': {
+        char *dst = f[0] == 'T' ? a->boards.team : a->boards.prev_team;
+        if (flen != 1 || vlen > CP_AGENT_ID_MAX)
+            return -1;
+        memcpy(dst, v, vlen);
+        dst[vlen] = '\0';
+        return 0;
+    }
     case 'd':
         return flen == 1 && parse_i64(v, vlen, &a->w.day) == 0 ? 0 : -1;
     case 's':

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boards.h"
 #include "kafka_io.h"
 #include "kpi.h"
 #include "outbox.h"
@@ -51,6 +52,7 @@ int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windo
     snprintf(s->prefix, sizeof(s->prefix), "%s", cfg->redis_prefix);
     s->lateness_ms = (int64_t)cfg->lateness_s * 1000;
     s->expire_ms = (int64_t)cfg->idle_expire_s * 1000;
+    s->scorecard = &cfg->scorecard;
     s->script = cp_redis_add_script(r, write_script);
     return s->script < 0 ? -1 : 0;
 }
@@ -222,6 +224,13 @@ static void state_fields(cp_store *s, const cp_agent *a, const cp_agent_delta *d
         args_str(s, a->team);
         pairs++;
     }
+    if (strcmp(a->boards.team, a->team) != 0) { /* its board entries move: boards.h */
+        args_str(s, "T");
+        args_str(s, a->team);
+        args_str(s, "P");
+        args_str(s, a->boards.team);
+        pairs += 2;
+    }
     for (size_t i = 0; i < d->noffsets; i++, pairs++) {
         argf(s, "o%" PRId32, d->offsets[i].partition);
         argf(s, "%" PRId64, d->offsets[i].offset);
@@ -353,10 +362,36 @@ static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
     argf(s, "%" PRId64, a->as_of - s->lateness_ms);
 }
 
-/* X + H of one KPI hash: as_of, every sum, every derived value present. */
+/* The fields of a KPI hash besides as_of: every metric, then score and
+ * tier (section 4). */
+#define KPI_FIELDS (CP_M_COUNT + 2)
+
+static const char *field_name(int f) {
+    return f < CP_M_COUNT ? cp_metric_name((cp_metric)f) : f == CP_M_COUNT ? "score" : "tier";
+}
+
+/* The sums a field depends on (score and tier: all of them). */
+static uint32_t field_inputs(int f) {
+    return f < CP_M_COUNT ? cp_metric_inputs((cp_metric)f) : 0xFFFFFFFFu;
+}
+
+/* A field's text; "" when absent (no denominator, or no score). */
+static void field_text(const cp_store *s, const cp_sums *sums, int f, char *buf, size_t size) {
+    double score;
+    if (f < CP_M_COUNT) {
+        cp_metric_format(sums, (cp_metric)f, buf, size);
+    } else if (cp_score(s->scorecard, sums, &score) != 0) {
+        buf[0] = '\0';
+    } else if (f == CP_M_COUNT) {
+        snprintf(buf, size, "%.2f", score);
+    } else {
+        snprintf(buf, size, "%s", cp_tier_name(cp_tier_of(s->scorecard, score)));
+    }
+}
+
 /* One KPI hash at a->as_of. When the sums last written are known, only
- * the fields whose text changed are set (and vanished derived values
- * deleted): a survey touches 3 fields, not 28. Otherwise the hash is
+ * the fields whose text changed are set (and vanished ones deleted): a
+ * survey touches a handful of fields, not 30. Otherwise the hash is
  * rewritten whole. */
 static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sums) {
     char value[64], old[64];
@@ -375,12 +410,12 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     size_t count = count_placeholder(s), pairs = 1;
     args_str(s, "as_of");
     argf(s, "%" PRId64, a->as_of);
-    for (int m = 0; m < CP_M_COUNT; m++) {
-        if (diff && !(cp_metric_inputs((cp_metric)m) & changed))
+    for (int f = 0; f < KPI_FIELDS; f++) {
+        if (diff && !(field_inputs(f) & changed))
             continue; /* its inputs did not move: neither did its text */
-        cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
+        field_text(s, sums, f, value, sizeof(value));
         if (diff) {
-            cp_metric_format(&a->written[w], (cp_metric)m, old, sizeof(old));
+            field_text(s, &a->written[w], f, old, sizeof(old));
             if (strcmp(old, value) == 0)
                 continue;
             if (!value[0]) {
@@ -388,9 +423,9 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
                 continue;
             }
         } else if (!value[0]) {
-            continue; /* derived value without a denominator */
+            continue; /* absent */
         }
-        args_str(s, cp_metric_name((cp_metric)m));
+        args_str(s, field_name(f));
         args_str(s, value);
         pairs++;
     }
@@ -400,13 +435,13 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     args_str(s, "D");
     argf(s, "%d", 3 + w);
     argf(s, "%zu", gone);
-    for (int m = 0; m < CP_M_COUNT; m++) {
-        if (!(cp_metric_inputs((cp_metric)m) & changed))
+    for (int f = 0; f < KPI_FIELDS; f++) {
+        if (!(field_inputs(f) & changed))
             continue;
-        cp_metric_format(sums, (cp_metric)m, value, sizeof(value));
-        cp_metric_format(&a->written[w], (cp_metric)m, old, sizeof(old));
+        field_text(s, sums, f, value, sizeof(value));
+        field_text(s, &a->written[w], f, old, sizeof(old));
         if (!value[0] && old[0])
-            args_str(s, cp_metric_name((cp_metric)m));
+            args_str(s, field_name(f));
     }
 }
 
@@ -555,4 +590,22 @@ int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out) {
 done:
     freeReplyObject(members);
     return rc;
+}
+
+void cp_store_append_board_op(cp_store *s, const cp_board_op *op) {
+    switch (op->kind) {
+    case CP_BOARD_ZADD:
+        cp_redis_appendf(s->redis, "ZADD %slb:%s %.4f %s", s->prefix, op->board, op->score,
+                         op->agent);
+        break;
+    case CP_BOARD_ZREM:
+        cp_redis_appendf(s->redis, "ZREM %slb:%s %s", s->prefix, op->board, op->agent);
+        break;
+    default:
+        if (op->team[0])
+            cp_redis_appendf(s->redis, "HSET %sagent-teams %s %s", s->prefix, op->agent, op->team);
+        else
+            cp_redis_appendf(s->redis, "HDEL %sagent-teams %s", s->prefix, op->agent);
+        break;
+    }
 }

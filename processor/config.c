@@ -70,6 +70,12 @@ static const config_key config_keys[] = {
      "an agent's keys expire after this long without an event or a window change"},
     {"rewards.daily_cap", INT(daily_cap, 0, 1000000), "500", NULL,
      "points an agent can earn per calendar day; a reward is clipped to what remains"},
+    {"leaderboard.min_calls", INT(scorecard.min_calls, 1, 100000), "3", NULL,
+     "handled calls an agent needs in a window for a score there (and a board place)"},
+    {"leaderboard.top_n", INT(top_n, 1, 100), "10", NULL,
+     "entries per leaderboard-updates message"},
+    {"leaderboard.publish_interval_ms", INT(publish_interval_ms, 0, 600000), "1000", NULL,
+     "at most one leaderboard-updates message per board in this interval"},
     {"log.level", K_LEVEL, offsetof(cp_config, log_level), 0, 0, 0, "info", "CALLPULSE_LOG_LEVEL",
      "debug, info, warn or error"},
     {"log.format", K_FORMAT, offsetof(cp_config, log_format), 0, 0, 0, "text",
@@ -198,6 +204,7 @@ static int apply_string(cp_config *cfg, const config_key *k, const char *value, 
 void cp_config_defaults(cp_config *cfg) {
     char err[CP_ERRBUF];
     memset(cfg, 0, sizeof(*cfg));
+    cp_scorecard_defaults(&cfg->scorecard);
     for (size_t i = 0; i < NKEYS; i++)
         if (apply_string(cfg, &config_keys[i], config_keys[i].def, err, sizeof(err)) != 0)
             abort(); /* a default outside its own bounds is a programming error */
@@ -324,6 +331,12 @@ static int load_object(cp_config *cfg, json_t *obj, const char *prefix, char *er
         }
         if (strcmp(path, "kafka.properties") == 0) {
             if (load_props(cfg, v, err, errsz) != 0)
+                return -1;
+            continue;
+        }
+        if (strcmp(path, "scorecard") == 0 || strcmp(path, "tiers") == 0) {
+            int sc = path[0] == 's';
+            if (cp_scorecard_parse(&cfg->scorecard, sc ? v : NULL, sc ? NULL : v, err, errsz) != 0)
                 return -1;
             continue;
         }

@@ -37,6 +37,7 @@
 #include "decodepool.h"
 #include "engine.h"
 #include "kafka_io.h"
+#include "leaderboard.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -74,11 +75,13 @@ typedef struct cp_consumer {
     cp_batch batch;    /* decoded, not yet sent to Redis */
     cp_batch inflight; /* sent to Redis, answers not yet read */
     cp_engine engine;
-    cp_output out;      /* alerts and rewards to their topics */
-    int64_t polled_ms;  /* when the polled messages' first one was taken */
-    int paused;         /* partitions paused while Redis is down */
-    int64_t retry_at;   /* monotonic ms of the next apply attempt */
-    int64_t backoff_ms; /* 0 while Redis is fine */
+    cp_output out;        /* alerts and rewards to their topics */
+    cp_publisher boards;  /* leaderboard updates */
+    int boards_recovered; /* unacknowledged board messages produced again */
+    int64_t polled_ms;    /* when the polled messages' first one was taken */
+    int paused;           /* partitions paused while Redis is down */
+    int64_t retry_at;     /* monotonic ms of the next apply attempt */
+    int64_t backoff_ms;   /* 0 while Redis is fine */
     int64_t next_commit_ms;
     int64_t next_stats_ms;
     cp_metrics_values last_stats; /* counters at the last progress line */
@@ -131,6 +134,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         cp_deadletter_on_delivery(&c->dl, rkm);
         if (!rkm->err)
             c->local.dlq_acked++;
+    } else if (kind && *kind == CP_DELIVERY_BOARD) {
+        cp_publisher_on_delivery(&c->boards, rkm);
     } else if (kind && *kind == CP_DELIVERY_OUTPUT) {
         cp_output_on_delivery(&c->out, rkm);
         if (!rkm->err)
@@ -150,7 +155,8 @@ static void on_producer_event(rd_kafka_t *rk, void *opaque) {
 static void drain_deliveries(cp_consumer *c, int timeout_ms) {
     int64_t deadline = cp_now_mono_ms() + timeout_ms;
     cp_output_produce(&c->out, 0);
-    while ((cp_progress_pending_total(&c->progress) > 0 || c->out.in_flight > 0) &&
+    while ((cp_progress_pending_total(&c->progress) > 0 || c->out.in_flight > 0 ||
+            c->boards.in_flight > 0) &&
            cp_now_mono_ms() < deadline) {
         rd_kafka_poll(c->producer, 50);
         cp_deadletter_service(&c->dl, cp_now_mono_ms());
@@ -571,6 +577,34 @@ static void gather(cp_consumer *c) {
     }
 }
 
+/* Boards the engine changed are published when due (their own Redis
+ * connection: never blocked behind a batch). */
+static void publish_boards(cp_consumer *c) {
+    cp_dirty_board d[64];
+    size_t n;
+    while ((n = cp_engine_take_dirty(&c->engine, d, 64)) > 0)
+        cp_publisher_mark(&c->boards, d, n);
+    if (!c->boards_recovered && c->progress.n > 0 && cp_publisher_recover(&c->boards) == 0)
+        c->boards_recovered = 1;
+    if (cp_publisher_run(&c->boards) < 0)
+        cp_debug("leaderboard publishing waits for Redis: %s", c->boards.redis.err);
+}
+
+/* On the way out: publish the boards still marked, waiting out their
+ * throttle (at most one interval), so wallboards end on the last state. */
+static void publish_remaining_boards(cp_consumer *c) {
+    int64_t deadline = cp_now_mono_ms() + c->cfg->publish_interval_ms + 500;
+    for (;;) {
+        publish_boards(c);
+        int marked = 0;
+        for (size_t i = 0; i < c->boards.nboards; i++)
+            marked |= c->boards.boards[i].dirty;
+        if (!marked || cp_now_mono_ms() >= deadline)
+            return;
+        rd_kafka_poll(c->producer, 50);
+    }
+}
+
 /* One log line of progress since the last one, when anything moved. */
 static void log_progress(cp_consumer *c) {
     cp_metrics_values v;
@@ -594,6 +628,7 @@ static void service(cp_consumer *c) {
     rd_kafka_poll(c->producer, 0);
     if (!c->engine.inflight && !c->backoff_ms) /* acknowledged: out of the outboxes */
         cp_engine_housekeeping(&c->engine);
+    publish_boards(c);
     cp_deadletter_service(&c->dl, now);
     if (now >= c->next_commit_ms) {
         commit_progress(c, 0);
@@ -677,6 +712,8 @@ static void shutdown_clients(cp_consumer *c) {
         if (apply_batch(c) != 0)
             cp_warn("batch in hand not stored (%s); it is replayed on restart",
                     c->engine.redis.err);
+        cp_engine_housekeeping(&c->engine); /* boards, acknowledged messages */
+        publish_remaining_boards(c);
         drain_deliveries(c, SHUTDOWN_FLUSH_MS);
         cp_engine_housekeeping(&c->engine); /* delete what was acknowledged */
         commit_progress(c, 1);
@@ -718,6 +755,8 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     err[0] = '\0';
     if (cp_engine_init(&c.engine, cfg, err, errsz) != 0)
         goto done;
+    if (cp_publisher_init(&c.boards, cfg, NULL, err, errsz) != 0)
+        goto done;
     if (cp_decode_pool_init(&c.pool, cfg->decode_threads) != 0) {
         snprintf(err, errsz, "cannot start %d decoding threads", cfg->decode_threads);
         goto done;
@@ -733,6 +772,7 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
         goto done;
     cp_deadletter_init(&c.dl, c.producer, cfg->dlq_topic, &c.progress);
     cp_output_init(&c.out, c.producer, cfg, &c.engine, metrics);
+    c.boards.producer = c.producer;
     if (subscribe(&c) != 0)
         goto done;
     c.next_commit_ms = cp_now_mono_ms() + cfg->commit_interval_ms;
@@ -753,6 +793,7 @@ done:
     shutdown_clients(&c);
     cp_progress_clear(&c.progress);
     cp_engine_free(&c.engine);
+    cp_publisher_free(&c.boards);
     cp_decode_pool_destroy(&c.pool);
     free(c.decoded);
     free(c.scratch);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boards.h"
 #include "log.h"
 #include "messages.h"
 #include "timefmt.h"
@@ -26,6 +27,7 @@
 #define STALE_RETRIES 5
 
 static void fail_batch(cp_engine *e);
+static void boards_applied(cp_engine *e);
 
 struct cp_work {
     char id[CP_AGENT_ID_MAX + 1];
@@ -65,6 +67,9 @@ void cp_engine_free(cp_engine *e) {
     }
     cp_outbox_free(&e->out);
     cp_outbox_free(&e->acked);
+    cp_board_ops_free(&e->board_ops);
+    cp_board_ops_free(&e->board_sent);
+    free(e->dirty);
     free(e->work);
     free(e->next);
     free(e->index_pending);
@@ -390,9 +395,16 @@ static int append_round(cp_engine *e) {
         cp_store_append_unindex(&e->store, e->idle[i].partition, e->idle[i].id);
     for (size_t i = 0; i < e->acked.n; i++)
         cp_store_append_outbox_done(&e->store, e->acked.v[i].agent, e->acked.v[i].id);
-    e->housekeeping += e->nidle + e->acked.n;
+    for (size_t i = 0; i < e->board_ops.n; i++)
+        cp_store_append_board_op(&e->store, &e->board_ops.v[i]);
+    e->housekeeping += e->nidle + e->acked.n + e->board_ops.n;
     e->nidle = 0;
     cp_outbox_clear(&e->acked);
+    /* sent boards ops are kept until their replies are read (board_sent) */
+    cp_board_ops tmp = e->board_sent;
+    e->board_sent = e->board_ops;
+    e->board_ops = tmp;
+    cp_board_ops_clear(&e->board_ops);
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         if (w->done)
@@ -417,6 +429,7 @@ static int read_round(cp_engine *e) {
             return -1;
         freeReplyObject(r);
     }
+    boards_applied(e);
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         if (w->done != 3)
@@ -433,6 +446,10 @@ static int read_round(cp_engine *e) {
         }
         w->done = 2;
         count_outcome(e, w);
+        if (cp_boards_plan(w->agent, &e->ws, &e->cfg->scorecard, !w->agent->boards.synced,
+                           &e->board_ops) != 0)
+            cp_error("out of memory: the boards of %s wait for its next write", w->id);
+        w->agent->boards.synced = 1;
         e->stats.writes++;
         for (size_t k = 0; k < w->msgs.n; k++) {
             if (w->msgs.v[k].kind == CP_EMIT_ALERT)
@@ -446,6 +463,34 @@ static int read_round(cp_engine *e) {
             cp_error("out of memory: messages of %s wait in its outbox", w->id);
     }
     return stale;
+}
+
+/* The board commands sent have been applied: their boards changed. */
+static void boards_applied(cp_engine *e) {
+    for (size_t i = 0; i < e->board_sent.n; i++) {
+        const cp_board_op *op = &e->board_sent.v[i];
+        if (op->kind == CP_BOARD_TEAM)
+            continue;
+        size_t k;
+        for (k = 0; k < e->ndirty && strcmp(e->dirty[k].board, op->board) != 0; k++)
+            ;
+        if (k == e->ndirty) {
+            if (e->ndirty == e->capdirty) {
+                size_t cap = e->capdirty ? e->capdirty * 2 : 32;
+                cp_dirty_board *d = realloc(e->dirty, cap * sizeof(*d));
+                if (!d)
+                    continue;
+                e->dirty = d;
+                e->capdirty = cap;
+            }
+            snprintf(e->dirty[k].board, sizeof(e->dirty[k].board), "%s", op->board);
+            e->dirty[k].as_of = op->as_of;
+            e->ndirty++;
+        } else if (op->as_of > e->dirty[k].as_of) {
+            e->dirty[k].as_of = op->as_of;
+        }
+    }
+    cp_board_ops_clear(&e->board_sent);
 }
 
 /* Compute, look up buddies, send: the part of a round before replies. */
@@ -495,6 +540,11 @@ static int load_index(cp_engine *e) {
     }
     if (load_work(e) != 0)
         goto fail;
+    for (size_t i = 0; i < e->nwork; i++) { /* their board entries may be stale */
+        cp_agent *a = e->work[i].agent;
+        if (cp_boards_plan(a, &e->ws, &e->cfg->scorecard, 1, &e->board_ops) == 0)
+            a->boards.synced = 1;
+    }
     clear_work(e);
     e->nindex_pending = 0;
     return 0;
@@ -560,6 +610,10 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
 static void fail_batch(cp_engine *e) {
     e->housekeeping = 0;
     e->nidle = 0;
+    for (size_t i = 0; i < e->board_sent.n; i++) /* idempotent: send them again */
+        if (e->board_ops.n < e->board_ops.cap || cp_board_ops_reserve(&e->board_ops) == 0)
+            e->board_ops.v[e->board_ops.n++] = e->board_sent.v[i];
+    cp_board_ops_clear(&e->board_sent);
     if (e->redis.pending > 0) /* unread replies would answer later commands */
         cp_redis_disconnect(&e->redis);
     evict_all_work(e);
@@ -624,6 +678,14 @@ int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_
     return cp_engine_complete(e);
 }
 
+size_t cp_engine_take_dirty(cp_engine *e, cp_dirty_board *out, size_t max) {
+    size_t n = e->ndirty < max ? e->ndirty : max;
+    memcpy(out, e->dirty, n * sizeof(*out));
+    memmove(e->dirty, e->dirty + n, (e->ndirty - n) * sizeof(*e->dirty));
+    e->ndirty -= n;
+    return n;
+}
+
 cp_outbox *cp_engine_outbox(cp_engine *e) {
     return &e->out;
 }
@@ -634,7 +696,7 @@ void cp_engine_delivered(cp_engine *e, const char *agent, const char *id) {
 }
 
 int cp_engine_housekeeping(cp_engine *e) {
-    if (e->inflight || (e->acked.n == 0 && e->nidle == 0))
+    if (e->inflight || (e->acked.n == 0 && e->nidle == 0 && e->board_ops.n == 0))
         return 0;
     if (cp_redis_ensure(&e->redis) != 0)
         return -1;

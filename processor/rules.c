@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errlist.h"
+
 static const char default_alerts[] =
     "["
     "{\"id\":\"aht-high\",\"kind\":\"threshold\",\"kpi\":\"aht_s\",\"window\":\"15m\","
@@ -249,29 +251,10 @@ int cp_cond_parse(cp_cond *c, const char *text, cp_event_type type, char *why, s
 
 /* ---- parsing rules ------------------------------------------------------ */
 
-/* Errors are collected one per line; parsing goes on to report them all. */
-typedef struct errs {
-    char *buf;
-    size_t size, used;
-    int count;
-} errs;
-
-static void add_err(errs *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_err(errs *e, const char *fmt, ...) {
-    va_list ap;
-    if (e->used + 2 >= e->size)
-        return;
-    if (e->count++ > 0)
-        e->buf[e->used++] = '\n';
-    va_start(ap, fmt);
-    int n = vsnprintf(e->buf + e->used, e->size - e->used, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        e->used += (size_t)n < e->size - e->used ? (size_t)n : e->size - e->used - 1;
-}
+/* Errors are collected one per line (errlist.h); parsing goes on to report them all. */
 
 typedef struct rule_ctx {
-    errs *e;
+    cp_errlist *e;
     const char *family;
     size_t index;
     json_t *obj;
@@ -285,12 +268,12 @@ static int get_string(rule_ctx *c, const char *key, int required, char *out, siz
     json_t *v = get(c, key);
     if (!v) {
         if (required)
-            add_err(c->e, "%s.rules[%zu].%s: required", c->family, c->index, key);
+            cp_errlist_add(c->e, "%s.rules[%zu].%s: required", c->family, c->index, key);
         return required ? -1 : 1;
     }
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= size) {
-        add_err(c->e, "%s.rules[%zu].%s: expected a string of 1..%zu characters", c->family,
-                c->index, key, size - 1);
+        cp_errlist_add(c->e, "%s.rules[%zu].%s: expected a string of 1..%zu characters", c->family,
+                       c->index, key, size - 1);
         return -1;
     }
     memcpy(out, json_string_value(v), json_string_length(v) + 1);
@@ -302,12 +285,12 @@ static int get_number(rule_ctx *c, const char *key, int required, double lo, dou
     json_t *v = get(c, key);
     if (!v) {
         if (required)
-            add_err(c->e, "%s.rules[%zu].%s: required", c->family, c->index, key);
+            cp_errlist_add(c->e, "%s.rules[%zu].%s: required", c->family, c->index, key);
         return required ? -1 : 1;
     }
     if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi) {
-        add_err(c->e, "%s.rules[%zu].%s: expected a number in %g..%g", c->family, c->index, key, lo,
-                hi);
+        cp_errlist_add(c->e, "%s.rules[%zu].%s: expected a number in %g..%g", c->family, c->index,
+                       key, lo, hi);
         return -1;
     }
     *out = json_number_value(v);
@@ -318,7 +301,7 @@ static int get_int(rule_ctx *c, const char *key, int required, double lo, double
     double d;
     int rc = get_number(c, key, required, lo, hi, &d);
     if (rc == 0 && d != floor(d)) {
-        add_err(c->e, "%s.rules[%zu].%s: expected a whole number", c->family, c->index, key);
+        cp_errlist_add(c->e, "%s.rules[%zu].%s: expected a whole number", c->family, c->index, key);
         return -1;
     }
     if (rc == 0)
@@ -329,10 +312,11 @@ static int get_int(rule_ctx *c, const char *key, int required, double lo, double
 static void parse_kpi_test(rule_ctx *c, cp_rule *r) {
     char kpi[32], op[4];
     if (get_string(c, "kpi", 1, kpi, sizeof(kpi)) == 0 && cp_metric_parse(kpi, &r->kpi) != 0)
-        add_err(c->e, "%s.rules[%zu].kpi: unknown KPI '%s'", c->family, c->index, kpi);
+        cp_errlist_add(c->e, "%s.rules[%zu].kpi: unknown KPI '%s'", c->family, c->index, kpi);
     get_string(c, "window", 1, r->window, sizeof(r->window));
     if (get_string(c, "op", 1, op, sizeof(op)) == 0 && parse_op(op, &r->op) != 0)
-        add_err(c->e, "%s.rules[%zu].op: expected one of < <= > >= == !=", c->family, c->index);
+        cp_errlist_add(c->e, "%s.rules[%zu].op: expected one of < <= > >= == !=", c->family,
+                       c->index);
     get_number(c, "threshold", 1, -1e12, 1e12, &r->threshold);
     get_int(c, "min_samples", 0, 0, 1e9, &r->min_samples);
 }
@@ -345,13 +329,14 @@ static void parse_event_test(rule_ctx *c, cp_rule *r) {
     for (t = 0; t < CP_EV_TYPE_COUNT && strcmp(cp_event_type_name((cp_event_type)t), type); t++)
         ;
     if (t == CP_EV_TYPE_COUNT) {
-        add_err(c->e, "%s.rules[%zu].event: unknown event type '%s'", c->family, c->index, type);
+        cp_errlist_add(c->e, "%s.rules[%zu].event: unknown event type '%s'", c->family, c->index,
+                       type);
         return;
     }
     r->event = (cp_event_type)t;
     if (get_string(c, "when", 0, when, sizeof(when)) == 0 &&
         cp_cond_parse(&r->when, when, r->event, why, sizeof(why)) != 0)
-        add_err(c->e, "%s.rules[%zu].when: %s", c->family, c->index, why);
+        cp_errlist_add(c->e, "%s.rules[%zu].when: %s", c->family, c->index, why);
 }
 
 static void parse_alert_fields(rule_ctx *c, cp_rule *r) {
@@ -364,8 +349,8 @@ static void parse_alert_fields(rule_ctx *c, cp_rule *r) {
         for (s = 0; s < 3 && strcmp(severity_names[s], sev); s++)
             ;
         if (s == 3)
-            add_err(c->e, "%s.rules[%zu].severity: expected info, warning or critical", c->family,
-                    c->index);
+            cp_errlist_add(c->e, "%s.rules[%zu].severity: expected info, warning or critical",
+                           c->family, c->index);
         else
             r->severity = (cp_severity)s;
     }
@@ -376,15 +361,16 @@ static void parse_alert_fields(rule_ctx *c, cp_rule *r) {
     size_t i;
     json_t *t;
     if (!json_is_array(teams) || json_array_size(teams) > CP_RULE_TEAMS_MAX) {
-        add_err(c->e, "%s.rules[%zu].teams: expected an array of up to %d team ids", c->family,
-                c->index, CP_RULE_TEAMS_MAX);
+        cp_errlist_add(c->e, "%s.rules[%zu].teams: expected an array of up to %d team ids",
+                       c->family, c->index, CP_RULE_TEAMS_MAX);
         return;
     }
     json_array_foreach(teams, i, t) {
         const char *why;
         if (!json_is_string(t) ||
             cp_validate_agent_id(json_string_value(t), json_string_length(t), &why) != 0) {
-            add_err(c->e, "%s.rules[%zu].teams[%zu]: not a valid team id", c->family, c->index, i);
+            cp_errlist_add(c->e, "%s.rules[%zu].teams[%zu]: not a valid team id", c->family,
+                           c->index, i);
             continue;
         }
         snprintf(r->teams[r->nteams++], sizeof(r->teams[0]), "%s", json_string_value(t));
@@ -400,10 +386,10 @@ static void parse_rule(rule_ctx *c, cp_rule *r, int reward) {
     if (get_string(c, "id", 1, r->id, sizeof(r->id)) == 0) {
         const char *why;
         if (cp_validate_agent_id(r->id, strlen(r->id), &why) != 0 || strchr(r->id, ':'))
-            add_err(c->e,
-                    "%s.rules[%zu].id: no whitespace, braces, colons or control "
-                    "characters",
-                    c->family, c->index);
+            cp_errlist_add(c->e,
+                           "%s.rules[%zu].id: no whitespace, braces, colons or control "
+                           "characters",
+                           c->family, c->index);
     }
     get_string(c, "description", 0, r->description, sizeof(r->description));
     if (get_string(c, "kind", 1, kind, sizeof(kind)) != 0)
@@ -416,8 +402,8 @@ static void parse_rule(rule_ctx *c, cp_rule *r, int reward) {
         (reward ? (k == CP_RULE_STREAK || k == CP_RULE_EVENT || k == CP_RULE_GOAL)
                 : (k == CP_RULE_THRESHOLD || k == CP_RULE_STREAK || k == CP_RULE_LONG_CALL));
     if (!allowed) {
-        add_err(c->e, "%s.rules[%zu].kind: expected %s", c->family, c->index,
-                reward ? "event, streak or goal" : "threshold, streak or long_call");
+        cp_errlist_add(c->e, "%s.rules[%zu].kind: expected %s", c->family, c->index,
+                       reward ? "event, streak or goal" : "threshold, streak or long_call");
         return;
     }
     r->kind = (cp_rule_kind)k;
@@ -430,10 +416,10 @@ static void parse_rule(rule_ctx *c, cp_rule *r, int reward) {
                  : r->op == CP_OP_LT || r->op == CP_OP_LE ? d >= r->threshold
                                                           : 0;
         if (!ok)
-            add_err(c->e,
-                    "%s.rules[%zu].clear_threshold: must lie on the healthy side of the "
-                    "threshold (and op must be <, <=, > or >=)",
-                    c->family, c->index);
+            cp_errlist_add(c->e,
+                           "%s.rules[%zu].clear_threshold: must lie on the healthy side of the "
+                           "threshold (and op must be <, <=, > or >=)",
+                           c->family, c->index);
     }
     if (r->kind == CP_RULE_STREAK || r->kind == CP_RULE_EVENT)
         parse_event_test(c, r);
@@ -450,13 +436,13 @@ static void parse_rule(rule_ctx *c, cp_rule *r, int reward) {
 }
 
 int cp_rules_parse(cp_rules *r, int reward, json_t *array, char *err, size_t errsz) {
-    errs e = {err, errsz, 0, 0};
+    cp_errlist e = CP_ERRLIST(err, errsz);
     const char *family = reward ? "rewards" : "alerts";
     size_t i;
     json_t *obj;
     err[0] = '\0';
     if (!json_is_array(array)) {
-        add_err(&e, "%s.rules: expected an array of rules", family);
+        cp_errlist_add(&e, "%s.rules: expected an array of rules", family);
         return -1;
     }
     /* keep the other family */
@@ -468,17 +454,17 @@ int cp_rules_parse(cp_rules *r, int reward, json_t *array, char *err, size_t err
     json_array_foreach(array, i, obj) {
         rule_ctx c = {&e, family, i, obj};
         if (!json_is_object(obj)) {
-            add_err(&e, "%s.rules[%zu]: expected an object", family, i);
+            cp_errlist_add(&e, "%s.rules[%zu]: expected an object", family, i);
             continue;
         }
         if (r->n == CP_RULES_MAX) {
-            add_err(&e, "%s.rules: more than %d rules in all", family, CP_RULES_MAX);
+            cp_errlist_add(&e, "%s.rules: more than %d rules in all", family, CP_RULES_MAX);
             break;
         }
         parse_rule(&c, &r->v[r->n], reward);
         for (int j = 0; j < r->n; j++)
             if (strcmp(r->v[j].id, r->v[r->n].id) == 0)
-                add_err(&e, "%s.rules[%zu].id: '%s' is used twice", family, i, r->v[j].id);
+                cp_errlist_add(&e, "%s.rules[%zu].id: '%s' is used twice", family, i, r->v[j].id);
         r->n++;
     }
     return e.count ? -1 : 0;
@@ -493,7 +479,7 @@ int cp_rules_defaults(cp_rules *r, int reward) {
 }
 
 int cp_rules_resolve(cp_rules *r, const char (*names)[16], int n, char *err, size_t errsz) {
-    errs e = {err, errsz, 0, 0};
+    cp_errlist e = CP_ERRLIST(err, errsz);
     err[0] = '\0';
     int index[2] = {0, 0}; /* position within each family, for the message */
     for (int i = 0; i < r->n; i++) {
@@ -506,8 +492,8 @@ int cp_rules_resolve(cp_rules *r, const char (*names)[16], int n, char *err, siz
             if (strcmp(names[w], rule->window) == 0)
                 rule->window_index = w;
         if (rule->window_index < 0)
-            add_err(&e, "%s.rules[%d].window: '%s' is not in windows.list",
-                    rule->reward ? "rewards" : "alerts", pos, rule->window);
+            cp_errlist_add(&e, "%s.rules[%d].window: '%s' is not in windows.list",
+                           rule->reward ? "rewards" : "alerts", pos, rule->window);
     }
     return e.count ? -1 : 0;
 }

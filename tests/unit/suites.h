@@ -11,5 +11,6 @@ Suite *progress_suite(void);
 Suite *simmodel_suite(void);
 Suite *window_suite(void);
 Suite *rules_suite(void);
+Suite *scorecard_suite(void);
 
 #endif

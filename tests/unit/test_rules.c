@@ -191,6 +191,19 @@ START_TEST(test_every_mistake_on_its_own_line) {
 }
 END_TEST
 
+/* A mistake is a mistake even when the error buffer is too small to hold its
+ * text: before the fix, a full buffer made a bad rule parse as good. */
+START_TEST(test_mistake_counts_when_buffer_is_full) {
+    static cp_rules r;
+    char err[2] = "x";
+    json_t *bad = json_loads("[{\"id\":\"x\",\"kind\":\"threshold\",\"kpi\":\"nope\"}]", 0, NULL);
+    ck_assert_ptr_nonnull(bad);
+    memset(&r, 0, sizeof(r));
+    ck_assert_int_eq(cp_rules_parse(&r, 0, bad, err, sizeof(err)), -1);
+    json_decref(bad);
+}
+END_TEST
+
 static const struct {
     const char *when;
     cp_event_type type;
@@ -574,6 +587,7 @@ Suite *rules_suite(void) {
     tcase_add_loop_test(tc, test_bad_rules_name_the_key, 0,
                         (int)(sizeof(bad_rules) / sizeof(bad_rules[0])));
     tcase_add_test(tc, test_every_mistake_on_its_own_line);
+    tcase_add_test(tc, test_mistake_counts_when_buffer_is_full);
     tcase_add_loop_test(tc, test_conditions, 0, (int)(sizeof(conds) / sizeof(conds[0])));
     tcase_add_test(tc, test_threshold_edge_hysteresis_cooldown);
     tcase_add_test(tc, test_threshold_without_clear_and_team_scope);
