@@ -72,6 +72,16 @@ char *cp_board_message(const cp_config *cfg, const char *board, int64_t as_of, l
                        long long size, char **agents, char **teams, const double *scores, size_t n,
                        const char *prev_top);
 
+/* Whether a board's message goes out now (pure, exposed for tests):
+ * UNCHANGED when a message was published before (seq > 0) and its
+ * canonical top equals top; LATER when the last one went out less than
+ * interval_ms ago, *wait_ms then saying how long to wait (never more than
+ * interval_ms, also when the wall clock stepped back); NOW otherwise. */
+typedef enum { CP_PUBLISH_NOW, CP_PUBLISH_UNCHANGED, CP_PUBLISH_LATER } cp_publish_verdict;
+cp_publish_verdict cp_publish_decide(long long seq, const char *top, const char *prev_top,
+                                     int64_t now_ms, int64_t last_at_ms, int interval_ms,
+                                     int64_t *wait_ms);
+
 /* The canonical text of top entries compared to decide whether to publish:
  * one line "agent\tteam\tscore to 0.1" per entry. Caller frees. */
 char *cp_board_top(char **agents, char **teams, const double *scores, size_t n);

@@ -7,6 +7,8 @@
  *   fcr_rate     min(fcr_rate / target, 1)         target 0.75, weight 20
  *   csat_avg     (csat_avg - 1) / 4                             weight 25
  *   qa_avg       qa_avg / 100                                   weight 15
+ * The score is rounded to 0.01 and the tier is that of the rounded score,
+ * so a KPI hash, a board and a message never disagree.
  * Tiers: excellent >= 90, good >= 75, qualified >= 60, else
  * needs_improvement. Every weight, target, bound and min_calls is config.
  * Pure. */

@@ -595,7 +595,7 @@ done:
 void cp_store_append_board_op(cp_store *s, const cp_board_op *op) {
     switch (op->kind) {
     case CP_BOARD_ZADD:
-        cp_redis_appendf(s->redis, "ZADD %slb:%s %.4f %s", s->prefix, op->board, op->score,
+        cp_redis_appendf(s->redis, "ZADD %slb:%s %.2f %s", s->prefix, op->board, op->score,
                          op->agent);
         break;
     case CP_BOARD_ZREM:

@@ -93,6 +93,20 @@ char *cp_board_top(char **agents, char **teams, const double *scores, size_t n) 
     return top;
 }
 
+cp_publish_verdict cp_publish_decide(long long seq, const char *top, const char *prev_top,
+                                     int64_t now_ms, int64_t last_at_ms, int interval_ms,
+                                     int64_t *wait_ms) {
+    *wait_ms = 0;
+    if (seq > 0 && strcmp(top, prev_top ? prev_top : "") == 0)
+        return CP_PUBLISH_UNCHANGED;
+    if (last_at_ms > 0 && now_ms - last_at_ms < interval_ms) {
+        int64_t wait = last_at_ms + interval_ms - now_ms;
+        *wait_ms = wait < interval_ms ? wait : interval_ms;
+        return CP_PUBLISH_LATER;
+    }
+    return CP_PUBLISH_NOW;
+}
+
 /* The 1-based rank of agent in a canonical top, or 0. */
 static int prev_rank(const char *top, const char *agent) {
     size_t len = strlen(agent);
@@ -263,11 +277,14 @@ static int publish(cp_publisher *p, cp_board_state *b, int64_t now) {
     if (!top)
         goto done;
     rc = 0;
-    if (seq > 0 && strcmp(top, prev ? prev : "") == 0) {
+    int64_t wait_ms;
+    cp_publish_verdict v = cp_publish_decide(seq, top, prev, wall, at, p->cfg->publish_interval_ms,
+                                             &wait_ms);
+    if (v == CP_PUBLISH_UNCHANGED) {
         b->dirty = 0; /* nothing a wallboard would see */
         p->unchanged++;
-    } else if (at && wall - at < p->cfg->publish_interval_ms) {
-        b->due_ms = now + (p->cfg->publish_interval_ms - (wall - at)); /* throttled */
+    } else if (v == CP_PUBLISH_LATER) {
+        b->due_ms = now + wait_ms;
     } else {
         char *json = cp_board_message(p->cfg, b->board, b->as_of, seq + 1,
                                       r.size->type == REDIS_REPLY_INTEGER ? r.size->integer : 0,

@@ -1,6 +1,7 @@
 /* scorecard.c -- score and tier (scorecard.h). */
 #include "scorecard.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,7 +75,8 @@ int cp_score(const cp_scorecard *sc, const cp_sums *s, double *score) {
     }
     if (den <= 0)
         return -1;
-    *score = 100 * num / den;
+    /* one score everywhere: hash, board, message and tier use it rounded */
+    *score = round(100 * num / den * 100) / 100;
     return 0;
 }
 

@@ -403,6 +403,7 @@ static void push_msg(h_msgs *out, const rd_kafka_message_t *m) {
     memset(x, 0, sizeof(*x));
     x->partition = m->partition;
     x->offset = m->offset;
+    x->timestamp = rd_kafka_message_timestamp(m, NULL);
     x->key = dup_bytes(m->key, m->key_len);
     x->key_len = m->key_len;
     x->value = dup_bytes(m->payload, m->len);

@@ -67,6 +67,7 @@ long long h_summary_int(const h_proc *p, const char *field);
 typedef struct h_msg {
     int32_t partition;
     int64_t offset;
+    int64_t timestamp; /* ms, as the producer set it */
     void *key, *value; /* NULL for a null key/value */
     size_t key_len, value_len;
     char error[64], detail[256], source[256]; /* callpulse.* headers */

@@ -6,12 +6,14 @@ Suite *intake_suite(void);
 Suite *cli_suite(void);
 Suite *kpi_suite(void);
 Suite *alerts_suite(void);
+Suite *boards_suite(void);
 
 int main(int argc, char **argv) {
     SRunner *sr = srunner_create(intake_suite());
     srunner_add_suite(sr, cli_suite());
     srunner_add_suite(sr, kpi_suite());
     srunner_add_suite(sr, alerts_suite());
+    srunner_add_suite(sr, boards_suite());
     /* a suite name as argument runs only that suite (as ctest does) */
     srunner_run(sr, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -237,6 +237,55 @@ static o_sums window_sums(const o_event *evs, size_t n, const char *agent, o_win
     return s;
 }
 
+/* Section 4, default weights and targets, written from the contract. */
+static int score_of(const o_sums *s, double *score) {
+    double calls = s->answered + s->missed, num = 0, den = 0;
+    if (s->handled < 3)
+        return 0;
+    if (calls > 0) {
+        num += 20 * fmin(s->answered / calls / 0.90, 1);
+        den += 20;
+    }
+    double aht = (s->talk + s->hold + s->acw) / s->handled;
+    num += 20 * (aht == 0 ? 1 : fmin(360 / aht, 1));
+    num += 20 * fmin(s->resolved / s->handled / 0.75, 1);
+    den += 40;
+    if (s->csat_count > 0) {
+        num += 25 * (s->csat_sum / s->csat_count - 1) / 4;
+        den += 25;
+    }
+    if (s->qa_count > 0) {
+        num += 15 * (s->qa_sum / s->qa_count) / 100;
+        den += 15;
+    }
+    *score = round(100 * num / den * 100) / 100; /* to 0.01, as the hash shows it */
+    return 1;
+}
+
+int o_score(const o_event *evs, size_t n, const char *agent, o_window w, int64_t T,
+            int64_t bucket_ms, int day_offset_min, double *score) {
+    o_sums s = window_sums(evs, n, agent, w, T, bucket_ms, day_offset_min);
+    return score_of(&s, score);
+}
+
+const char *o_tier(double score) {
+    return score >= 90   ? "excellent"
+           : score >= 75 ? "good"
+           : score >= 60 ? "qualified"
+                         : "needs_improvement";
+}
+
+const char *o_last_team(const o_event *evs, size_t n, const char *agent) {
+    const o_event *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const o_event *e = &evs[i];
+        if (e->accepted == 1 && e->team[0] && strcmp(e->agent, agent) == 0 &&
+            (!last || e->partition != last->partition || e->offset > last->offset))
+            last = e;
+    }
+    return last ? last->team : "";
+}
+
 static const char *field(char **fields, size_t n, const char *name) {
     for (size_t i = 0; i + 1 < n; i += 2)
         if (strcmp(fields[i], name) == 0)
@@ -310,12 +359,33 @@ int o_check_hash(const o_event *evs, size_t n, const char *agent, o_window w, in
             return -1;
         }
     }
-    /* score and tier are the scorecard's, not this oracle's */
-    size_t extra =
-        (field(fields, nfields, "score") != NULL) + (field(fields, nfields, "tier") != NULL);
-    if (nfields / 2 != expected_fields + extra) {
+    double score;
+    const char *got_score = field(fields, nfields, "score"),
+               *got_tier = field(fields, nfields, "tier");
+    if (!score_of(&s, &score)) {
+        if (got_score || got_tier) {
+            snprintf(why, whysz, "%s at %lld: score %s with %.0f handled", agent, (long long)T,
+                     got_score ? got_score : got_tier, s.handled);
+            return -1;
+        }
+    } else {
+        expected_fields += 2;
+        if (!got_score || !got_tier || fabs(strtod(got_score, NULL) - score) > 0.0101) {
+            snprintf(why, whysz, "%s at %lld: score %s, oracle %.4f", agent, (long long)T,
+                     got_score ? got_score : "missing", score);
+            return -1;
+        }
+        /* both round to 0.01, in their own order of sums: the tier is that
+         * of the score shown */
+        if (strcmp(got_tier, o_tier(strtod(got_score, NULL))) != 0) {
+            snprintf(why, whysz, "%s at %lld: tier %s with score %s", agent, (long long)T, got_tier,
+                     got_score);
+            return -1;
+        }
+    }
+    if (nfields / 2 != expected_fields) {
         snprintf(why, whysz, "%s at %lld: %zu fields, expected %zu", agent, (long long)T,
-                 nfields / 2, expected_fields + extra);
+                 nfields / 2, expected_fields);
         return -1;
     }
     return 0;

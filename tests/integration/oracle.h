@@ -55,4 +55,15 @@ typedef struct o_window {
 int o_check_hash(const o_event *evs, size_t n, const char *agent, o_window w, int64_t bucket_ms,
                  int day_offset_min, char **fields, size_t nfields, char *why, size_t whysz);
 
+/* The contract's default scorecard (section 4) for agent in window w at
+ * clock T: 1 with *score when the agent has one there, else 0. */
+int o_score(const o_event *evs, size_t n, const char *agent, o_window w, int64_t T,
+            int64_t bucket_ms, int day_offset_min, double *score);
+/* The default tier of a score. */
+const char *o_tier(double score);
+
+/* The agent's last known team: that of its last counted event (in
+ * partition order) that carries one; "" when none does. */
+const char *o_last_team(const o_event *evs, size_t n, const char *agent);
+
 #endif

@@ -15,56 +15,14 @@
 
 #include "harness.h"
 #include "oracle.h"
+#include "stream.h"
 
-#define TOPIC  "call-events"
+#define TOPIC  STREAM_TOPIC
 #define AGENTS 30
 #define QUIET  5
 #define EVENTS 20000
 #define CHUNKS 20
-#define BUCKET 60000
-
-typedef struct stream {
-    o_event *evs;
-    size_t n;
-    h_out *out;
-    int day_offset_min;
-    char config[1024];
-} stream;
-
-/* A day offset that puts a local midnight about an hour before now, so
- * the stream (the last three hours) crosses a day boundary. */
-static int offset_with_midnight_near(int64_t at_ms) {
-    int64_t minute_of_day = (at_ms / 60000) % 1440;
-    int off = (int)((1440 - minute_of_day) % 1440);
-    return off > 840 ? off - 1440 : off;
-}
-
-static void write_config(stream *s, int commit_interval_ms) {
-    snprintf(s->config, sizeof(s->config),
-             "{\"windows\":{\"day_offset_min\":%d},\"kafka\":{\"commit_interval_ms\":%d,"
-             "\"properties\":{\"session.timeout.ms\":\"6000\",\"heartbeat.interval.ms\":\"500\"}},"
-             "\"processor\":{\"batch_max\":500}}",
-             s->day_offset_min, commit_interval_ms);
-}
-
-static void make_stream(stream *s, uint64_t seed, int commit_interval_ms) {
-    int64_t now = h_now_ms();
-    o_params p = {.agents = AGENTS,
-                  .quiet_agents = QUIET,
-                  .events = EVENTS,
-                  .start_ms = now - 3 * 3600000LL,
-                  .end_ms = now - 120000,
-                  .dup_ratio = 0.04,
-                  .late_ratio = 0.01,
-                  .seed = seed};
-    s->evs = o_generate(&p, &s->n);
-    s->out = calloc(s->n, sizeof(*s->out));
-    for (size_t i = 0; i < s->n; i++)
-        s->out[i] = (h_out){
-            s->evs[i].agent, strlen(s->evs[i].agent), s->evs[i].json, s->evs[i].json_len, -1, -1};
-    s->day_offset_min = offset_with_midnight_near(now - 3600000);
-    write_config(s, commit_interval_ms);
-}
+#define BUCKET STREAM_BUCKET
 
 /* Wait until Redis holds KPI hashes of at least `n` agents. */
 static void wait_agents_stored(h_env *e, int n) {
@@ -79,11 +37,6 @@ static void wait_agents_stored(h_env *e, int n) {
     }
     redisFree(rc);
     ck_assert_msg(seen >= n, "only %lld agents stored", seen);
-}
-
-static void produce_chunk(stream *s, rd_kafka_t *p, int chunk) {
-    size_t from = s->n * (size_t)chunk / CHUNKS, to = s->n * (size_t)(chunk + 1) / CHUNKS;
-    h_produce_many(p, TOPIC, s->out + from, to - from);
 }
 
 static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
@@ -121,11 +74,7 @@ static int compare_all(h_env *e, stream *s) {
     } windows[] = {{"15m", {900}}, {"60m", {3600}}, {"day", {0}}};
     char why[512];
     int compared = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        s->evs[i].partition = s->out[i].partition;
-        s->evs[i].offset = s->out[i].offset;
-    }
-    o_accept(s->evs, s->n, 600000);
+    stream_accept(s);
     redisContext *rc = h_redis_connect(e);
     for (int a = 0; a < AGENTS; a++) {
         char agent[16];
@@ -152,21 +101,16 @@ static int compare_all(h_env *e, stream *s) {
     return compared;
 }
 
-static void free_stream(stream *s) {
-    free(s->evs);
-    free(s->out);
-}
-
 /* The whole stream produced first, then consumed: a backlog. */
 START_TEST(test_backlog_equals_oracle) {
     h_env e;
     h_proc run;
     stream s;
     h_env_start(&e, 4);
-    make_stream(&s, 101, 1000);
+    stream_make(&s, 101, AGENTS, QUIET, EVENTS, CHUNKS, 1000);
     rd_kafka_t *p = h_producer(&e);
     for (int c = 0; c < CHUNKS; c++)
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
     h_run_start(&e, &run, h_write_config(&e, "c.json", s.config), "kpi-backlog", "run");
     wait_caught_up(&e, "kpi-backlog", &run);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
@@ -178,7 +122,7 @@ START_TEST(test_backlog_equals_oracle) {
                      0);
     json_decref(j);
     rd_kafka_destroy(p);
-    free_stream(&s);
+    stream_free(&s);
     h_env_stop(&e);
 }
 END_TEST
@@ -191,23 +135,23 @@ START_TEST(test_kill9_restart_equals_oracle) {
     h_proc run1, run2;
     stream s;
     h_env_start(&e, 4);
-    make_stream(&s, 202, 60000);
+    stream_make(&s, 202, AGENTS, QUIET, EVENTS, CHUNKS, 60000);
     const char *cfg1 = h_write_config(&e, "c1.json", s.config);
     char cfg1_path[512];
     snprintf(cfg1_path, sizeof(cfg1_path), "%s", cfg1);
-    write_config(&s, 1000);
+    stream_write_config(&s, 1000);
     const char *cfg2 = h_write_config(&e, "c2.json", s.config);
     rd_kafka_t *p = h_producer(&e);
     h_run_start(&e, &run1, cfg1_path, "kpi-kill", "run1");
     ck_assert(h_wait_log(&run1, "assigned", 30000) == 0);
     for (int c = 0; c < CHUNKS / 2; c++) {
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
         h_sleep_ms(100);
     }
     wait_agents_stored(&e, AGENTS / 2);
     ck_assert_int_eq(h_stop(&run1, SIGKILL, 5000), 128 + SIGKILL);
     for (int c = CHUNKS / 2; c < CHUNKS; c++)
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
     h_run_start(&e, &run2, cfg2, "kpi-kill", "run2");
     wait_caught_up(&e, "kpi-kill", &run2);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
@@ -215,7 +159,7 @@ START_TEST(test_kill9_restart_equals_oracle) {
     ck_assert_msg(h_summary_int(&run2, "replayed") > 0,
                   "the restart replayed nothing: the test did not exercise the replay path");
     rd_kafka_destroy(p);
-    free_stream(&s);
+    stream_free(&s);
     h_env_stop(&e);
 }
 END_TEST
@@ -227,29 +171,29 @@ START_TEST(test_redis_restart_equals_oracle) {
     h_proc run;
     stream s;
     h_env_start(&e, 4);
-    make_stream(&s, 303, 1000);
+    stream_make(&s, 303, AGENTS, QUIET, EVENTS, CHUNKS, 1000);
     rd_kafka_t *p = h_producer(&e);
     h_run_start(&e, &run, h_write_config(&e, "c.json", s.config), "kpi-redis", "run");
     for (int c = 0; c < CHUNKS / 2; c++) {
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
         h_sleep_ms(150);
     }
     h_stop(&e.redis, SIGKILL, 5000);
     for (int c = CHUNKS / 2; c < CHUNKS * 3 / 4; c++)
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
     ck_assert_msg(h_wait_log(&run, "Redis unavailable", 20000) == 0, "outage not noticed");
     h_sleep_ms(2000);
     ck_assert(h_alive(&run));
     h_redis_start(&e);
     ck_assert_msg(h_wait_log(&run, "Redis is back", 30000) == 0, "did not resume");
     for (int c = CHUNKS * 3 / 4; c < CHUNKS; c++)
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
     wait_caught_up(&e, "kpi-redis", &run);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
     ck_assert_int_gt(h_summary_int(&run, "redis_failures"), 0);
     rd_kafka_destroy(p);
-    free_stream(&s);
+    stream_free(&s);
     h_env_stop(&e);
 }
 END_TEST
@@ -262,26 +206,26 @@ START_TEST(test_rebalance_equals_oracle) {
     h_proc a, b;
     stream s;
     h_env_start(&e, 4);
-    make_stream(&s, 404, 1000);
+    stream_make(&s, 404, AGENTS, QUIET, EVENTS, CHUNKS, 1000);
     const char *cfg = h_write_config(&e, "c.json", s.config);
     rd_kafka_t *p = h_producer(&e);
     h_run_start(&e, &a, cfg, "kpi-rebalance", "a");
     ck_assert(h_wait_log(&a, "assigned", 30000) == 0);
     for (int c = 0; c < CHUNKS / 2; c++) {
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
         h_sleep_ms(100);
     }
     h_run_start(&e, &b, cfg, "kpi-rebalance", "b");
     ck_assert_msg(h_wait_log(&b, "assigned", 30000) == 0, "second member got no partitions");
     for (int c = CHUNKS / 2; c < CHUNKS; c++)
-        produce_chunk(&s, p, c);
+        stream_produce_chunk(&s, p, c);
     wait_caught_up(&e, "kpi-rebalance", &b);
     ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
     ck_assert_int_eq(h_stop(&a, SIGTERM, 10000), 0);
     ck_assert_int_eq(h_stop(&b, SIGTERM, 10000), 0);
     ck_assert_int_gt(h_summary_int(&b, "applied"), 0);
     rd_kafka_destroy(p);
-    free_stream(&s);
+    stream_free(&s);
     h_env_stop(&e);
 }
 END_TEST

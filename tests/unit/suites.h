@@ -12,5 +12,6 @@ Suite *simmodel_suite(void);
 Suite *window_suite(void);
 Suite *rules_suite(void);
 Suite *scorecard_suite(void);
+Suite *leaderboard_suite(void);
 
 #endif

@@ -1,0 +1,380 @@
+/* test_boards.c -- leaderboards and leaderboard-updates against the
+ * oracle (contract 4). A generated stream, produced in chunks while the
+ * processor runs, with agents that go quiet (their 15m and 60m windows
+ * slide empty) and agents that move team half-way. Then:
+ *
+ * - every board P lb:all:W and P lb:team:T:W holds exactly the agents the
+ *   oracle gives a score at their hash's as_of, with that score, on the
+ *   board of their last known team only;
+ * - every board's messages have seq 1, 2, 3, ...; ranks in score order;
+ *   tiers of their scores; prev_rank equal to the rank in the board's
+ *   previous message; a changed top each time; no two within the
+ *   throttle interval;
+ * - the last message of each board equals the board in Redis now. */
+#include <check.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "oracle.h"
+#include "stream.h"
+
+#define AGENTS   30
+#define QUIET    5
+#define EVENTS   20000
+#define CHUNKS   20
+#define TOP_N    10
+#define INTERVAL 1000
+#define LB_TOPIC "leaderboard-updates"
+
+static const struct {
+    const char *name;
+    o_window w;
+} windows[] = {{"15m", {900}}, {"60m", {3600}}, {"day", {0}}};
+#define NWINDOWS 3
+
+/* ---- the boards in Redis against the oracle ---------------------------------------- */
+
+static int64_t hash_as_of(redisContext *rc, const char *agent, const char *window) {
+    redisReply *r = redisCommand(rc, "HGET cp:kpi:{%s}:%s as_of", agent, window);
+    ck_assert_msg(r && r->type == REDIS_REPLY_STRING, "no hash for %s %s", agent, window);
+    int64_t as_of = strtoll(r->str, NULL, 10);
+    freeReplyObject(r);
+    return as_of;
+}
+
+/* The agent's score on a board, or NAN when it is not a member. */
+static double zscore(redisContext *rc, const char *board, const char *agent) {
+    redisReply *r = redisCommand(rc, "ZSCORE cp:lb:%s %s", board, agent);
+    double v = r && r->type == REDIS_REPLY_STRING ? strtod(r->str, NULL) : NAN;
+    freeReplyObject(r);
+    return v;
+}
+
+static long long zcard(redisContext *rc, const char *board) {
+    redisReply *r = redisCommand(rc, "ZCARD cp:lb:%s", board);
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return n;
+}
+
+/* Membership and scores of every agent on lb:all and its team's board. */
+static void check_members(redisContext *rc, const stream *s) {
+    for (int w = 0; w < NWINDOWS; w++) {
+        long long members = 0;
+        char all[64];
+        snprintf(all, sizeof(all), "all:%s", windows[w].name);
+        for (int a = 0; a < AGENTS; a++) {
+            char agent[16], team_board[64];
+            snprintf(agent, sizeof(agent), "a%d", a);
+            int64_t T = hash_as_of(rc, agent, windows[w].name);
+            double want = 0;
+            int has = o_score(s->evs, s->n, agent, windows[w].w, T, STREAM_BUCKET,
+                              s->day_offset_min, &want);
+            const char *team = o_last_team(s->evs, s->n, agent);
+            if (a >= AGENTS - QUIET && windows[w].w.seconds > 0)
+                ck_assert_msg(!has, "quiet %s still scored over %s: the stream is wrong", agent,
+                              windows[w].name);
+            members += has;
+            double got = zscore(rc, all, agent);
+            ck_assert_msg(has == !isnan(got), "%s on %s: member %d, oracle %d", agent, all,
+                          !isnan(got), has);
+            ck_assert_msg(!has || fabs(got - want) < 0.0101, "%s on %s: %.4f, oracle %.4f", agent,
+                          all, got, want);
+            ck_assert_msg(team[0], "%s has no team: the stream is wrong", agent);
+            snprintf(team_board, sizeof(team_board), "team:%s:%s", team, windows[w].name);
+            double in_team = zscore(rc, team_board, agent);
+            ck_assert_msg(has == !isnan(in_team) && (!has || in_team == got),
+                          "%s on %s: %.4f, on %s: %.4f", agent, team_board, in_team, all, got);
+        }
+        ck_assert_int_eq(zcard(rc, all), members);
+        ck_assert_msg(members > 0, "nobody on %s", all);
+    }
+}
+
+/* No agent is on a team board other than its last team's. */
+static void check_team_boards(redisContext *rc, const stream *s) {
+    redisReply *keys = redisCommand(rc, "KEYS cp:lb:team:*");
+    ck_assert(keys && keys->type == REDIS_REPLY_ARRAY);
+    ck_assert_int_ge(keys->elements, 3 * NWINDOWS);
+    for (size_t k = 0; k < keys->elements; k++) {
+        char team[32];
+        const char *rest = keys->element[k]->str + strlen("cp:lb:team:");
+        snprintf(team, sizeof(team), "%.*s", (int)(strrchr(rest, ':') - rest), rest);
+        redisReply *m = redisCommand(rc, "ZRANGE %s 0 -1", keys->element[k]->str);
+        for (size_t i = 0; i < m->elements; i++)
+            ck_assert_msg(strcmp(o_last_team(s->evs, s->n, m->element[i]->str), team) == 0,
+                          "%s on %s, last team %s", m->element[i]->str, keys->element[k]->str,
+                          o_last_team(s->evs, s->n, m->element[i]->str));
+        freeReplyObject(m);
+    }
+    freeReplyObject(keys);
+    for (int a = 0; a < AGENTS; a++) {
+        char agent[16];
+        snprintf(agent, sizeof(agent), "a%d", a);
+        redisReply *r = redisCommand(rc, "HGET cp:agent-teams %s", agent);
+        ck_assert_msg(r && r->type == REDIS_REPLY_STRING &&
+                          strcmp(r->str, o_last_team(s->evs, s->n, agent)) == 0,
+                      "agent-teams %s: %s", agent, r && r->str ? r->str : "(none)");
+        freeReplyObject(r);
+    }
+}
+
+/* ---- the topic ------------------------------------------------------------------- */
+
+typedef struct board_msgs {
+    char board[64];
+    json_t **v;
+    int64_t *ts;
+    size_t n;
+} board_msgs;
+
+typedef struct boards {
+    board_msgs b[64];
+    size_t n;
+} boards;
+
+static board_msgs *board_of(boards *bs, const char *board) {
+    for (size_t i = 0; i < bs->n; i++)
+        if (strcmp(bs->b[i].board, board) == 0)
+            return &bs->b[i];
+    ck_assert_uint_lt(bs->n, 64);
+    board_msgs *b = &bs->b[bs->n++];
+    memset(b, 0, sizeof(*b));
+    snprintf(b->board, sizeof(b->board), "%s", board);
+    return b;
+}
+
+static void read_boards(h_env *e, boards *bs) {
+    h_msgs ms;
+    h_read_topic(e, LB_TOPIC, &ms);
+    memset(bs, 0, sizeof(*bs));
+    for (size_t i = 0; i < ms.n; i++) { /* one board's messages share a partition: in order */
+        char key[64];
+        ck_assert(ms.v[i].key && ms.v[i].key_len < sizeof(key));
+        snprintf(key, sizeof(key), "%.*s", (int)ms.v[i].key_len, (char *)ms.v[i].key);
+        json_t *j = json_loadb(ms.v[i].value, ms.v[i].value_len, 0, NULL);
+        ck_assert_msg(j != NULL, "not JSON: %.*s", (int)ms.v[i].value_len, (char *)ms.v[i].value);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "board")), key);
+        board_msgs *b = board_of(bs, key);
+        b->v = realloc(b->v, (b->n + 1) * sizeof(*b->v));
+        b->ts = realloc(b->ts, (b->n + 1) * sizeof(*b->ts));
+        b->v[b->n] = j;
+        b->ts[b->n++] = ms.v[i].timestamp;
+    }
+    h_msgs_free(&ms);
+}
+
+static void free_boards(boards *bs) {
+    for (size_t i = 0; i < bs->n; i++) {
+        for (size_t k = 0; k < bs->b[i].n; k++)
+            json_decref(bs->b[i].v[k]);
+        free(bs->b[i].v);
+        free(bs->b[i].ts);
+    }
+    bs->n = 0;
+}
+
+static json_t *entries(json_t *m) {
+    return json_object_get(m, "entries");
+}
+
+static const char *entry_agent(json_t *e) {
+    return json_string_value(json_object_get(e, "agent_id"));
+}
+
+static double entry_score(json_t *e) {
+    return json_number_value(json_object_get(e, "score"));
+}
+
+/* The 1-based rank of agent in message m, or 0. */
+static int rank_in(json_t *m, const char *agent) {
+    for (size_t i = 0; i < json_array_size(entries(m)); i++)
+        if (strcmp(entry_agent(json_array_get(entries(m), i)), agent) == 0)
+            return (int)i + 1;
+    return 0;
+}
+
+/* Do two messages show the same top: agents, teams and scores to 0.1? */
+static int same_top(json_t *a, json_t *b) {
+    size_t n = json_array_size(entries(a));
+    if (n != json_array_size(entries(b)))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(entries(a), i), *y = json_array_get(entries(b), i);
+        char sx[32], sy[32];
+        snprintf(sx, sizeof(sx), "%.1f", entry_score(x));
+        snprintf(sy, sizeof(sy), "%.1f", entry_score(y));
+        if (strcmp(entry_agent(x), entry_agent(y)) != 0 || strcmp(sx, sy) != 0 ||
+            !json_equal(json_object_get(x, "team_id"), json_object_get(y, "team_id")))
+            return 0;
+    }
+    return 1;
+}
+
+/* One message on its own and against the board's previous one. */
+static void check_message(const board_msgs *b, size_t k) {
+    json_t *m = b->v[k], *prev = k ? b->v[k - 1] : NULL;
+    const char *board = b->board, *window = strrchr(board, ':') + 1;
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "seq")), (json_int_t)k + 1);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "window")), window);
+    char scope[64];
+    snprintf(scope, sizeof(scope), "%.*s", (int)(window - 1 - board), board);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "scope")), scope);
+    ck_assert_int_gt(json_integer_value(json_object_get(m, "as_of")), 0);
+    json_int_t size = json_integer_value(json_object_get(m, "size"));
+    size_t n = json_array_size(entries(m));
+    ck_assert_int_eq((json_int_t)n, size < TOP_N ? size : TOP_N);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(entries(m), i), *pr = json_object_get(e, "prev_rank");
+        const char *agent = entry_agent(e);
+        double score = entry_score(e);
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "rank")), (json_int_t)i + 1);
+        ck_assert_str_eq(json_string_value(json_object_get(e, "tier")), o_tier(score));
+        if (i > 0) { /* score descending, ties by agent id descending */
+            json_t *up = json_array_get(entries(m), i - 1);
+            ck_assert_msg(entry_score(up) > score ||
+                              (entry_score(up) == score && strcmp(entry_agent(up), agent) > 0),
+                          "%s seq %zu: rank %zu out of order", board, k + 1, i + 1);
+        }
+        if (strncmp(board, "team:", 5) == 0)
+            ck_assert_str_eq(json_string_value(json_object_get(e, "team_id")), scope + 5);
+        int want = prev ? rank_in(prev, agent) : 0;
+        ck_assert_msg(want ? json_integer_value(pr) == want : json_is_null(pr),
+                      "%s seq %zu: %s prev_rank %lld, was rank %d", board, k + 1, agent,
+                      (long long)json_integer_value(pr), want);
+    }
+    if (prev) {
+        ck_assert_msg(!same_top(m, prev), "%s seq %zu: published with an unchanged top", board,
+                      k + 1);
+        /* throttled to one per interval; half of it is slack for the time
+         * between deciding and producing */
+        ck_assert_msg(b->ts[k] - b->ts[k - 1] >= INTERVAL / 2,
+                      "%s seq %zu: %lld ms after the previous one", board, k + 1,
+                      (long long)(b->ts[k] - b->ts[k - 1]));
+    }
+}
+
+/* Does the last message of a board show the board as Redis has it now? */
+static int last_matches_redis(redisContext *rc, const stream *s, const board_msgs *b, char *why,
+                              size_t whysz) {
+    json_t *m = b->v[b->n - 1];
+    redisReply *top = redisCommand(rc, "ZREVRANGE cp:lb:%s 0 %d WITHSCORES", b->board, TOP_N - 1);
+    long long size = zcard(rc, b->board);
+    int ok = json_integer_value(json_object_get(m, "size")) == size &&
+             json_array_size(entries(m)) == top->elements / 2;
+    if (!ok)
+        snprintf(why, whysz, "%s: size %lld in the message, %lld in Redis", b->board,
+                 (long long)json_integer_value(json_object_get(m, "size")), size);
+    for (size_t i = 0; ok && i < top->elements / 2; i++) {
+        json_t *e = json_array_get(entries(m), i);
+        const char *agent = top->element[2 * i]->str, *team = o_last_team(s->evs, s->n, agent);
+        double score = strtod(top->element[2 * i + 1]->str, NULL);
+        ok = strcmp(entry_agent(e), agent) == 0 && fabs(entry_score(e) - score) < 1e-6 &&
+             strcmp(json_string_value(json_object_get(e, "team_id")), team) == 0;
+        if (!ok)
+            snprintf(why, whysz, "%s rank %zu: %s %.2f in the message, %s %.2f (team %s) in Redis",
+                     b->board, i + 1, entry_agent(e), entry_score(e), agent, score, team);
+    }
+    freeReplyObject(top);
+    return ok;
+}
+
+/* Once the stream is stored, the last publishes may still wait for their
+ * interval: read the topic until every board's last message is current. */
+static void wait_boards_published(h_env *e, redisContext *rc, const stream *s, boards *bs) {
+    char why[256] = "";
+    for (int attempt = 0; attempt < 60; attempt++) {
+        int ok = 1;
+        read_boards(e, bs);
+        for (size_t i = 0; ok && i < bs->n; i++)
+            ok = last_matches_redis(rc, s, &bs->b[i], why, sizeof(why));
+        if (ok)
+            return;
+        free_boards(bs);
+        h_sleep_ms(500);
+    }
+    ck_abort_msg("boards not published as they are: %s", why);
+}
+
+/* Every board in Redis has messages (a board emptied since has a last
+ * message with no entries: last_matches_redis). */
+static void check_every_board_published(redisContext *rc, boards *bs) {
+    redisReply *keys = redisCommand(rc, "KEYS cp:lb:*");
+    for (size_t k = 0; k < keys->elements; k++) {
+        const char *board = keys->element[k]->str + strlen("cp:lb:");
+        size_t i;
+        for (i = 0; i < bs->n && strcmp(bs->b[i].board, board) != 0; i++)
+            ;
+        ck_assert_msg(i < bs->n, "board %s has no message", board);
+    }
+    freeReplyObject(keys);
+}
+
+/* Did some message of a 15m board ever show a quiet agent? */
+static int quiet_agent_was_shown(boards *bs) {
+    for (size_t i = 0; i < bs->n; i++) {
+        if (strcmp(strrchr(bs->b[i].board, ':'), ":15m") != 0)
+            continue;
+        for (size_t k = 0; k < bs->b[i].n; k++)
+            for (int a = AGENTS - QUIET; a < AGENTS; a++) {
+                char agent[16];
+                snprintf(agent, sizeof(agent), "a%d", a);
+                if (rank_in(bs->b[i].v[k], agent))
+                    return 1;
+            }
+    }
+    return 0;
+}
+
+START_TEST(test_boards_and_updates_equal_oracle) {
+    h_env e;
+    h_proc run;
+    stream s;
+    boards bs;
+    h_env_start(&e, 4);
+    stream_make(&s, 505, AGENTS, QUIET, EVENTS, CHUNKS, 1000);
+    rd_kafka_t *p = h_producer(&e);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", s.config), "boards", "run");
+    ck_assert(h_wait_log(&run, "assigned", 30000) == 0);
+    for (int c = 0; c < CHUNKS; c++) { /* about 6 s of traffic: many updates per board */
+        stream_produce_chunk(&s, p, c);
+        h_sleep_ms(300);
+    }
+    h_wait_caught_up(&e, "boards", STREAM_TOPIC, &run, 120);
+    stream_accept(&s);
+    redisContext *rc = h_redis_connect(&e);
+    check_members(rc, &s);
+    check_team_boards(rc, &s);
+    wait_boards_published(&e, rc, &s, &bs);
+    check_every_board_published(rc, &bs);
+    size_t messages = 0;
+    for (size_t i = 0; i < bs.n; i++)
+        for (size_t k = 0; k < bs.b[i].n; k++, messages++)
+            check_message(&bs.b[i], k);
+    ck_assert_msg(messages > 2 * bs.n, "%zu messages for %zu boards: too few to test updates",
+                  messages, bs.n);
+    ck_assert_msg(quiet_agent_was_shown(&bs), "no quiet agent was ever on a 15m board");
+    printf("boards: %zu boards, %zu messages checked\n", bs.n, messages);
+    free_boards(&bs);
+    redisFree(rc);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    rd_kafka_destroy(p);
+    stream_free(&s);
+    h_env_stop(&e);
+}
+END_TEST
+
+Suite *boards_suite(void) {
+    Suite *s = suite_create("boards");
+    TCase *tc = tcase_create("oracle");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_boards_and_updates_equal_oracle);
+    suite_add_tcase(s, tc);
+    return s;
+}
