@@ -12,8 +12,9 @@ typedef enum { CP_LOG_DEBUG = 0, CP_LOG_INFO, CP_LOG_WARN, CP_LOG_ERROR } cp_log
 typedef enum { CP_LOG_TEXT = 0, CP_LOG_JSON } cp_log_format;
 
 typedef struct cp_runtime {
-    volatile sig_atomic_t stop;   /* set by SIGTERM/SIGINT: finish and exit */
-    volatile sig_atomic_t signal; /* the signal that asked us to stop */
+    volatile sig_atomic_t stop;    /* set by SIGTERM/SIGINT: finish and exit */
+    volatile sig_atomic_t signal;  /* the signal that asked us to stop */
+    volatile sig_atomic_t resized; /* SIGWINCH: the terminal changed size */
     cp_log_level log_level;
     cp_log_format log_format;
     const char *component; /* "run", "broker", ... printed in every log line */
@@ -27,5 +28,8 @@ extern cp_runtime cp_rt;
 
 /* Install SIGTERM/SIGINT handlers that set cp_rt.stop; ignore SIGPIPE. */
 void cp_runtime_install_signals(void);
+
+/* Install a SIGWINCH handler that sets cp_rt.resized. */
+void cp_runtime_watch_resize(void);
 
 #endif

@@ -278,8 +278,8 @@ static int publish(cp_publisher *p, cp_board_state *b, int64_t now) {
         goto done;
     rc = 0;
     int64_t wait_ms;
-    cp_publish_verdict v = cp_publish_decide(seq, top, prev, wall, at, p->cfg->publish_interval_ms,
-                                             &wait_ms);
+    cp_publish_verdict v =
+        cp_publish_decide(seq, top, prev, wall, at, p->cfg->publish_interval_ms, &wait_ms);
     if (v == CP_PUBLISH_UNCHANGED) {
         b->dirty = 0; /* nothing a wallboard would see */
         p->unchanged++;

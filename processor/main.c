@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "simulate.h"
+#include "wallboard.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -24,6 +25,7 @@ static void usage(FILE *out) {
             "  run           consume call events and keep KPIs, alerts, rewards, boards\n"
             "  broker        run the embedded development Kafka broker\n"
             "  simulate      produce synthetic call-centre traffic\n"
+            "  wallboard     a live terminal wallboard of boards, alerts and rewards\n"
             "  check-config  validate a configuration file\n"
             "\n"
             "Every command has --help. callpulse %s\n",
@@ -138,6 +140,7 @@ int main(int argc, char **argv) {
     } commands[] = {{"run", run_main},
                     {"broker", cp_broker_main},
                     {"simulate", cp_simulate_main},
+                    {"wallboard", cp_wallboard_main},
                     {"check-config", check_config_main}};
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -25,3 +25,16 @@ void cp_runtime_install_signals(void) {
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
+
+static void on_resize(int sig) {
+    (void)sig;
+    cp_rt.resized = 1;
+}
+
+void cp_runtime_watch_resize(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_resize;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGWINCH, &sa, NULL);
+}

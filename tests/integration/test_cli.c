@@ -39,7 +39,7 @@ static void env_bin_only(h_env *e) {
 START_TEST(test_help_everywhere) {
     h_env e;
     char line[1024];
-    const char *cmds[] = {"run", "broker", "simulate", "check-config"};
+    const char *cmds[] = {"run", "broker", "simulate", "wallboard", "check-config"};
     env_bin_only(&e);
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         char *argv[] = {(char *)cmds[i], "--help", NULL};
@@ -68,6 +68,12 @@ START_TEST(test_usage_errors_exit_2) {
     char *bad_redis[] = {"run", "--redis", "http://nope", NULL};
     ck_assert_int_eq(run_cli(&e, bad_redis, line, sizeof(line)), 2);
     ck_assert_ptr_nonnull(strstr(line, "redis.url"));
+    char *bad_board[] = {"wallboard", "--brokers", "x:1", "--board", "everyone", NULL};
+    ck_assert_int_eq(run_cli(&e, bad_board, line, sizeof(line)), 2);
+    ck_assert_ptr_nonnull(strstr(line, "--board"));
+    char *no_tty[] = {"wallboard", "--brokers", "x:1", NULL}; /* stdout is a pipe here */
+    ck_assert_int_eq(run_cli(&e, no_tty, line, sizeof(line)), 2);
+    ck_assert_ptr_nonnull(strstr(line, "--once"));
 }
 END_TEST
 

@@ -13,5 +13,6 @@ Suite *window_suite(void);
 Suite *rules_suite(void);
 Suite *scorecard_suite(void);
 Suite *leaderboard_suite(void);
+Suite *wallview_suite(void);
 
 #endif

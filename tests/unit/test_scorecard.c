@@ -71,8 +71,8 @@ START_TEST(test_scores) {
     int rc = cp_score(&sc, &s, &score);
     ck_assert_msg((rc == 0) == cases[_i].has, "%s: rc %d", cases[_i].name, rc);
     if (cases[_i].has)
-        ck_assert_msg(fabs(score - round(cases[_i].want * 100) / 100) < 1e-9, "%s: %f, want %f", cases[_i].name, score,
-                      cases[_i].want);
+        ck_assert_msg(fabs(score - round(cases[_i].want * 100) / 100) < 1e-9, "%s: %f, want %f",
+                      cases[_i].name, score, cases[_i].want);
 }
 END_TEST
 
