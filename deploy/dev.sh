@@ -3,7 +3,9 @@
 #
 #   deploy/dev.sh demo   install what is missing, build, start Redis, the
 #                        embedded broker, the processor and the simulator,
-#                        and show the pipeline working (Ctrl-C ends it)
+#                        and open the live wallboard (q or Ctrl-C ends it);
+#                        without a terminal, or with DEMO_SECONDS, it runs for
+#                        that long and prints a wallboard frame and a summary
 #   deploy/dev.sh test   install what is missing, build, run the unit and
 #                        integration tests, run them again under ASan+UBSan,
 #                        fuzz the decoder for a bounded time, check formatting
@@ -11,13 +13,14 @@
 #                        print figures beside a baseline measured in the same run
 #
 # Environment: FUZZ_SECONDS (default 60), DEMO_SECONDS (demo runs until
-# Ctrl-C when unset), JOBS (build parallelism, default nproc).
+# q or Ctrl-C when unset), JOBS (build parallelism, default nproc),
+# CALLPULSE_BIN (demo: run this program instead of building one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(build-essential cmake pkg-config librdkafka-dev libhiredis-dev libjansson-dev
-          check redis-server clang libclang-rt-14-dev clang-format kcat)
+          check redis-server clang libclang-rt-14-dev clang-format kcat tmux)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -105,14 +108,36 @@ demo_cleanup() {
     DEMO_DIR=""
 }
 
+# What the demo did, from the topics and Redis.
+demo_summary() {
+    local brokers=$1 port=$2 bin=$3 started_ms=$4
+    log "the wallboard now (callpulse wallboard --brokers $brokers --once):"
+    COLUMNS=100 LINES=28 "$bin" wallboard --brokers "$brokers" --once 2>/dev/null || true
+    log "messages so far (kcat on $brokers):"
+    for t in leaderboard-updates agent-alerts agent-rewards call-events-dlq; do
+        local first
+        first=$(kcat -b "$brokers" -C -t "$t" -e -q -f '%T\n' 2>/dev/null | sort -n | awk 'NR == 1')
+        printf '  %-20s %s messages, the first %s s after the start\n' "$t" \
+            "$(kcat -b "$brokers" -C -t "$t" -e -q 2>/dev/null | wc -l)" \
+            "$([ -n "$first" ] && echo $(((first - started_ms) / 1000)) || echo -)"
+    done
+    log "dead letters by reason:"
+    kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |
+        grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
+    log "KPIs of agent a0001 over 15 minutes (redis-cli -p $port HGETALL 'cp:kpi:{a0001}:15m'):"
+    redis-cli -p "$port" HGETALL 'cp:kpi:{a0001}:15m' |
+        awk 'NR % 2 { k = $0; next } { printf "  %-16s %s\n", k, $0 }' || true
+}
+
 cmd_demo() {
+    local bin=${CALLPULSE_BIN:-$ROOT/build/callpulse} dir started_ms
     ensure_packages
-    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    local bin="$ROOT/build/callpulse" dir
+    [ -n "${CALLPULSE_BIN:-}" ] || build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     dir=$(mktemp -d /tmp/callpulse-demo-XXXXXX)
     DEMO_DIR=$dir
     trap demo_cleanup EXIT
     trap 'exit 0' INT TERM
+    started_ms=$(date +%s%3N)
 
     local port
     port=$(free_port)
@@ -144,26 +169,20 @@ JSON
         2>"$dir/simulate.log" &
     DEMO_PIDS+=($!)
 
-    log "the processor reports every 10 s; dead letters by reason at the end (Ctrl-C to stop)"
-    local until=$((SECONDS + ${DEMO_SECONDS:-31536000}))
-    tail -n +1 -F "$dir/run.log" 2>/dev/null | grep --line-buffered -E "progress|assigned|ERROR|WARN" &
-    local tailer=$!
-    while [ $SECONDS -lt "$until" ] && kill -0 "${DEMO_PIDS[2]}" 2>/dev/null; do sleep 1; done
-    kill "$tailer" 2>/dev/null || true
-    log "dead letters so far (kcat on $brokers):"
-    kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |
-        grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
-    log "alerts and rewards so far:"
-    for t in agent-alerts agent-rewards; do
-        printf '  %-14s %s messages\n' "$t" \
-            "$(kcat -b "$brokers" -C -t "$t" -e -q 2>/dev/null | wc -l)"
-    done
-    log "the latest supervisor alerts:"
-    kcat -b "$brokers" -C -t agent-alerts -e -q -f '%s\n' 2>/dev/null | tail -3 |
-        grep -o '"message":"[^"]*"' | cut -d'"' -f4 | sed 's/^/  /' || true
-    log "KPIs of agent a0001 over 15 minutes (redis-cli -p $port HGETALL 'cp:kpi:{a0001}:15m'):"
-    redis-cli -p "$port" HGETALL 'cp:kpi:{a0001}:15m' |
-        awk 'NR % 2 { k = $0; next } { printf "  %-16s %s\n", k, $0 }' || true
+    if [ -t 0 ] && [ -t 1 ] && [ -z "${DEMO_SECONDS:-}" ]; then
+        log "opening the wallboard: Tab for the next board, q to quit"
+        sleep 2
+        "$bin" wallboard --brokers "$brokers" --board all:15m 2>"$dir/wallboard.log" || true
+    else
+        log "running for ${DEMO_SECONDS:-60} s; the processor reports every 10 s"
+        local until=$((SECONDS + ${DEMO_SECONDS:-60}))
+        tail -n +1 -F "$dir/run.log" 2>/dev/null |
+            grep --line-buffered -E "progress|assigned|ERROR|WARN" &
+        local tailer=$!
+        while [ $SECONDS -lt "$until" ] && kill -0 "${DEMO_PIDS[2]}" 2>/dev/null; do sleep 1; done
+        kill "$tailer" 2>/dev/null || true
+    fi
+    demo_summary "$brokers" "$port" "$bin" "$started_ms"
 }
 
 cmd_bench() {

@@ -213,11 +213,19 @@ static int on_keys(cp_wall *w, wb_term *t, int *dirty) {
 
 /* ---- the topics -------------------------------------------------------------------- */
 
+/* A partition that held messages when it was assigned (--once reads
+ * each to its end; librdkafka reports an end again whenever more came). */
+typedef struct wb_pending {
+    const char *topic; /* one of the config's topic names */
+    int32_t partition;
+    int reached;
+} wb_pending;
+
 typedef struct wb_feed {
     rd_kafka_t *rk;
     const cp_config *cfg;
-    int partitions; /* assigned */
-    int ends_left;  /* --once: partitions not yet read to their end */
+    wb_pending *pending;
+    int npending, ends_left; /* ends_left: pending not yet reached */
 } wb_feed;
 
 /* Assign every partition of topic from `keep` messages before its end
@@ -246,8 +254,16 @@ static int assign_topic(wb_feed *f, rd_kafka_topic_partition_list_t *l, const ch
         }
         int64_t from = keep < 0 || hi - keep < lo ? lo : hi - keep;
         rd_kafka_topic_partition_list_add(l, topic, id)->offset = from;
-        f->partitions++;
-        f->ends_left += from < hi;
+        if (from < hi) {
+            wb_pending *more = realloc(f->pending, (size_t)(f->npending + 1) * sizeof(*more));
+            if (!more) {
+                snprintf(err, errsz, "out of memory");
+                goto done;
+            }
+            f->pending = more;
+            f->pending[f->npending++] = (wb_pending){topic, id, 0};
+            f->ends_left++;
+        }
     }
     rc = 0;
 done:
@@ -276,6 +292,16 @@ done:
     return rc;
 }
 
+static void reached_end(wb_feed *f, const char *topic, int32_t partition) {
+    for (int i = 0; i < f->npending; i++) {
+        wb_pending *p = &f->pending[i];
+        if (!p->reached && p->partition == partition && strcmp(p->topic, topic) == 0) {
+            p->reached = 1;
+            f->ends_left--;
+        }
+    }
+}
+
 /* Take every message waiting (up to `wait_ms` for the first); 1 when what
  * is on screen changed. */
 static int take(wb_feed *f, cp_wall *w, int wait_ms) {
@@ -284,7 +310,7 @@ static int take(wb_feed *f, cp_wall *w, int wait_ms) {
     while ((m = rd_kafka_consumer_poll(f->rk, wait_ms)) != NULL) {
         wait_ms = 0;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            f->ends_left--;
+            reached_end(f, rd_kafka_topic_name(m->rkt), m->partition);
         } else if (m->err) {
             cp_debug("wallboard: %s", rd_kafka_message_errstr(m));
         } else {
@@ -392,6 +418,7 @@ done:
         rd_kafka_consumer_close(f.rk);
         rd_kafka_destroy(f.rk);
     }
+    free(f.pending);
     free(t.frame);
     cp_wall_free(&w);
     if (rc == 1 && err[0])

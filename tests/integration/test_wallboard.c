@@ -5,6 +5,7 @@
  * message; redraw at a new size after a resize; show the next board on
  * Tab; and exit 0 on q and on Ctrl-C. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,11 +194,73 @@ START_TEST(test_wallboard_in_a_terminal) {
 }
 END_TEST
 
+/* Alerts keep arriving while --once reads, as they do in the demo. */
+typedef struct grower {
+    rd_kafka_t *p;
+    volatile int stop;
+    pthread_t thread;
+} grower;
+
+static void *grow(void *arg) {
+    grower *g = arg;
+    for (int i = 0; !g->stop; i++) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "{\"alert_id\":\"g%d\",\"agent_id\":\"a1\",\"as_of\":%lld,"
+                 "\"message\":\"growing\"}",
+                 i, T0 + i);
+        h_produce_nowait(g->p, "agent-alerts", "a1", 2, msg, strlen(msg));
+        rd_kafka_poll(g->p, 0);
+        h_sleep_ms(2);
+    }
+    return NULL;
+}
+
+/* --once reads every partition to its end and prints the latest view,
+ * also while other partitions grow and report their end again and again.
+ * Before the fix every report of an end counted, and in about half the
+ * runs here it stopped early with an older seq of the board. */
+START_TEST(test_once_reads_to_the_end) {
+    enum { N = 20000 };
+    h_env e;
+    h_proc once;
+    grower g = {0};
+    h_env_start(&e, 4);
+    rd_kafka_t *p = h_producer(&e);
+    for (int seq = 1; seq <= N; seq++) {
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "{\"board\":\"all:15m\",\"as_of\":%lld,\"seq\":%d,\"size\":1,\"entries\":["
+                 "{\"rank\":1,\"agent_id\":\"a%d\",\"team_id\":\"t1\",\"score\":90.0,"
+                 "\"tier\":\"excellent\",\"prev_rank\":null}]}",
+                 T0 + seq, seq, seq);
+        h_produce_nowait(p, "leaderboard-updates", "all:15m", 7, msg, strlen(msg));
+    }
+    h_flush(p);
+    g.p = h_producer(&e);
+    ck_assert_int_eq(pthread_create(&g.thread, NULL, grow, &g), 0);
+    h_sleep_ms(300);
+    char *argv[] = {"wallboard", "--brokers", e.brokers, "--once", NULL};
+    h_spawn(&e, &once, "once", argv);
+    int rc = h_wait(&once, 30000);
+    g.stop = 1;
+    pthread_join(g.thread, NULL);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(h_wait_log(&once, "seq 20000", 0) == 0, "not the latest view (see %s)", once.log);
+    ck_assert_msg(h_wait_log(&once, "a20000 ", 0) == 0, "not the latest entries (see %s)",
+                  once.log);
+    rd_kafka_destroy(g.p);
+    rd_kafka_destroy(p);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *wallboard_suite(void) {
     Suite *s = suite_create("wallboard");
     TCase *tc = tcase_create("tmux");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_wallboard_in_a_terminal);
+    tcase_add_test(tc, test_once_reads_to_the_end);
     suite_add_tcase(s, tc);
     return s;
 }
