@@ -38,6 +38,7 @@ typedef struct cp_engine_stats {
     uint64_t stale;           /* writes refused for a stale version */
     uint64_t loads;           /* agent states read from Redis */
     uint64_t alerts, rewards; /* committed with the state that caused them */
+    uint64_t board_ops;       /* leaderboard commands sent (ZADD, ZREM, teams) */
 } cp_engine_stats;
 
 typedef struct cp_work cp_work;

@@ -39,6 +39,8 @@ typedef struct cp_metrics_values {
     uint64_t redis_roundtrips, redis_commands, redis_failures;
     uint64_t alerts, rewards; /* committed by the engine */
     uint64_t outputs_acked, outputs_failed;
+    uint64_t board_ops;                        /* leaderboard commands sent */
+    uint64_t board_publishes, board_unchanged; /* boards published; checked and unchanged */
 } cp_metrics_values;
 
 typedef struct cp_metrics {

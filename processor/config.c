@@ -521,4 +521,15 @@ void cp_config_print_reference(FILE *out) {
     }
     fprintf(out, "  %-26s default {}: librdkafka properties, passed unchanged\n",
             "kafka.properties");
+    fprintf(out,
+            "  %-26s default the contract's: {\"KPI\": {\"weight\": W, \"target\": T}} for "
+            "answer_rate, aht_s, fcr_rate (targets 0.90, 360, 0.75), csat_avg, qa_avg; "
+            "weights 20, 20, 20, 25, 15\n",
+            "scorecard");
+    fprintf(out,
+            "  %-26s default {\"excellent\": 90, \"good\": 75, \"qualified\": 60}: lowest "
+            "score of each tier\n",
+            "tiers");
+    fprintf(out, "  %-26s default the contract's: alert and reward rules (README)\n",
+            "alerts.rules, rewards.rules");
 }

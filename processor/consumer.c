@@ -322,6 +322,7 @@ static void collect_engine_stats(cp_consumer *c, cp_engine_stats *last, uint64_t
     c->local.redis_commands += c->engine.redis.commands - *cmds;
     c->local.alerts += s->alerts - last->alerts;
     c->local.rewards += s->rewards - last->rewards;
+    c->local.board_ops += s->board_ops - last->board_ops;
     *last = *s;
     *rt = c->engine.redis.roundtrips;
     *cmds = c->engine.redis.commands;
@@ -586,8 +587,11 @@ static void publish_boards(cp_consumer *c) {
         cp_publisher_mark(&c->boards, d, n);
     if (!c->boards_recovered && c->progress.n > 0 && cp_publisher_recover(&c->boards) == 0)
         c->boards_recovered = 1;
+    uint64_t published = c->boards.published, unchanged = c->boards.unchanged;
     if (cp_publisher_run(&c->boards) < 0)
         cp_debug("leaderboard publishing waits for Redis: %s", c->boards.redis.err);
+    c->local.board_publishes += c->boards.published - published;
+    c->local.board_unchanged += c->boards.unchanged - unchanged;
 }
 
 /* On the way out: publish the boards still marked, waiting out their

@@ -398,6 +398,7 @@ static int append_round(cp_engine *e) {
     for (size_t i = 0; i < e->board_ops.n; i++)
         cp_store_append_board_op(&e->store, &e->board_ops.v[i]);
     e->housekeeping += e->nidle + e->acked.n + e->board_ops.n;
+    e->stats.board_ops += e->board_ops.n;
     e->nidle = 0;
     cp_outbox_clear(&e->acked);
     /* sent boards ops are kept until their replies are read (board_sent) */
@@ -680,6 +681,8 @@ int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_
 
 size_t cp_engine_take_dirty(cp_engine *e, cp_dirty_board *out, size_t max) {
     size_t n = e->ndirty < max ? e->ndirty : max;
+    if (n == 0)
+        return 0; /* e->dirty may be NULL: no memcpy from it */
     memcpy(out, e->dirty, n * sizeof(*out));
     memmove(e->dirty, e->dirty + n, (e->ndirty - n) * sizeof(*e->dirty));
     e->ndirty -= n;

@@ -102,7 +102,10 @@ void cp_metrics_summary(const cp_metrics_values *v, char *buf, size_t size) {
                   {"alerts", v->alerts},
                   {"rewards", v->rewards},
                   {"outputs_acked", v->outputs_acked},
-                  {"outputs_failed", v->outputs_failed}};
+                  {"outputs_failed", v->outputs_failed},
+                  {"board_ops", v->board_ops},
+                  {"board_publishes", v->board_publishes},
+                  {"board_unchanged", v->board_unchanged}};
     size_t off = 0;
     int n = snprintf(buf, size, "{");
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && n > 0 && (size_t)n < size - off;

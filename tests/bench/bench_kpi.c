@@ -284,6 +284,11 @@ int main(int argc, char **argv) {
     printf("%-46s %12.4f\n", "agent writes per event", (double)v.agent_writes / n);
     printf("%-46s %12.4f\n", "  of which slides of quiet agents", (double)v.slides / n);
     printf("%-46s %12.4f\n", "alerts and rewards per event", (double)(v.alerts + v.rewards) / n);
+    printf("%-46s %12.4f\n", "leaderboard commands per event", (double)v.board_ops / n);
+    printf("%-46s %12llu\n", "leaderboard-updates messages (last round)",
+           (unsigned long long)v.board_publishes);
+    printf("%-46s %12llu\n", "  boards checked and found unchanged",
+           (unsigned long long)v.board_unchanged);
     printf("%-46s %12.1f\n", "events per batch", (double)v.batch_events / (double)v.batches);
     printf("%-46s %12.0f\n", "bytes per agent in Redis (5 keys)", bytes);
     printf("%-46s %12.0f\n", "  + partition index, per agent", idx);

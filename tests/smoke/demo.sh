@@ -35,6 +35,10 @@ dead=$(count call-events-dlq)
 dir=$(grep -o '/tmp/callpulse-demo-[A-Za-z0-9]*' "$out" | head -1)
 [ -n "$dir" ] || fail "no demo directory named"
 if pgrep -f "$dir" >/dev/null; then fail "processes of $dir still running"; fi
+# under the sanitizers, a finding in any demo process is a failure
+if grep -lE "runtime error|AddressSanitizer|LeakSanitizer" "$dir"/*.log 2>/dev/null; then
+    fail "sanitizer findings in the demo's logs"
+fi
 echo "demo smoke test: $ranked agents on the wallboard, $updates board updates, $alerts alerts," \
     "$rewards rewards, $dead dead letters; first update, alert, reward after" \
     "$(first leaderboard-updates), $(first agent-alerts), $(first agent-rewards) s"
