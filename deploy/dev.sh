@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(build-essential cmake pkg-config librdkafka-dev libhiredis-dev libjansson-dev
-          check redis-server clang libclang-rt-14-dev clang-format kcat tmux)
+          check redis-server clang libclang-rt-14-dev clang-format kcat tmux libmicrohttpd-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

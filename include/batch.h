@@ -16,6 +16,7 @@ typedef struct cp_batch_msg {
     int32_t partition;
     int64_t offset;
     int64_t clock_after;
+    int64_t appended_ms; /* the Kafka message's timestamp; -1 unknown */
 } cp_batch_msg;
 
 typedef struct cp_batch {
@@ -32,7 +33,8 @@ void cp_batch_free(cp_batch *b);
 void cp_batch_clear(cp_batch *b);
 
 /* Record a message (accepted or rejected); -1 on out of memory. */
-int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after);
+int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after,
+                         int64_t appended_ms);
 
 /* The slot the next event is decoded into (NULL on out of memory), and
  * keeping it as an accepted event with its origin and its partition's

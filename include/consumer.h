@@ -12,10 +12,14 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "health.h"
 #include "metrics.h"
 
 /* Run until cp_rt.stop is set. Returns 0 after a clean shutdown, -1 with
- * err on a failure that stops the processor (fatal Kafka error, setup). */
-int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t errsz);
+ * err on a failure that stops the processor (fatal Kafka error, setup).
+ * The consumer's Kafka handle is lent to `health` (may be NULL) while it
+ * exists. */
+int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, cp_health *health, char *err,
+                    size_t errsz);
 
 #endif

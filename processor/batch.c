@@ -21,7 +21,8 @@ void cp_batch_clear(cp_batch *b) {
     b->taken_ms = 0;
 }
 
-int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after) {
+int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after,
+                         int64_t appended_ms) {
     if (b->nmsgs == b->capmsgs) {
         size_t cap = b->capmsgs ? b->capmsgs * 2 : 1024;
         cp_batch_msg *m = realloc(b->msgs, cap * sizeof(*m));
@@ -30,7 +31,7 @@ int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t
         b->msgs = m;
         b->capmsgs = cap;
     }
-    b->msgs[b->nmsgs++] = (cp_batch_msg){partition, offset, clock_after};
+    b->msgs[b->nmsgs++] = (cp_batch_msg){partition, offset, clock_after, appended_ms};
     return 0;
 }
 
@@ -82,7 +83,7 @@ int cp_batch_append(cp_batch *to, cp_batch *from) {
         to->taken_ms = from->taken_ms;
     for (size_t i = 0; i < from->nmsgs; i++)
         if (cp_batch_add_message(to, from->msgs[i].partition, from->msgs[i].offset,
-                                 from->msgs[i].clock_after) != 0)
+                                 from->msgs[i].clock_after, from->msgs[i].appended_ms) != 0)
             return -1;
     for (size_t i = 0; i < from->nevents; i++)
         if (cp_batch_add_event(to, &from->events[i], from->bevs[i].partition, from->bevs[i].offset,

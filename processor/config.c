@@ -7,6 +7,7 @@
  * table are errors (a typo must not silently fall back to a default), except
  * under kafka.properties, which is passed to librdkafka verbatim. */
 #include "config.h"
+#include "http.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -482,6 +483,8 @@ int cp_config_validate(const cp_config *cfg, char *err, size_t errsz) {
         set_err(err, errsz, "kafka.dlq_topic: must differ from kafka.input_topic");
         return -1;
     }
+    if (cfg->http_listen[0] && cp_http_listen_ok(cfg->http_listen, err, errsz) != 0)
+        return -1;
     for (int i = 0; i < cfg->nwindows; i++) {
         if (cfg->windows[i].seconds % cfg->bucket_s != 0) {
             set_err(err, errsz,

@@ -54,8 +54,10 @@ typedef struct cp_consumer {
     const cp_config *cfg;
     cp_metrics *metrics;
     cp_metrics_values local; /* counters not yet published */
-    rd_kafka_t *rk;          /* consumer */
-    rd_kafka_t *producer;    /* dead letters (and, later, outputs) */
+    cp_hist stored_latency;  /* ... and latencies */
+    int64_t next_lags_ms;
+    rd_kafka_t *rk;       /* consumer */
+    rd_kafka_t *producer; /* dead letters (and, later, outputs) */
     rd_kafka_queue_t *consumer_queue;
     rd_kafka_queue_t *producer_queue;
     cp_progress progress;
@@ -217,13 +219,36 @@ static void judge_message(cp_consumer *c, const rd_kafka_message_t *m, cp_event 
         cp_batch_commit_event(&c->batch, m->partition, m->offset, part->clock_ms);
         c->local.events[slot->type]++;
     }
-    if (cp_batch_add_message(&c->batch, m->partition, m->offset, part->clock_ms) != 0)
+    if (cp_batch_add_message(&c->batch, m->partition, m->offset, part->clock_ms,
+                             rd_kafka_message_timestamp(m, NULL)) != 0)
         cp_error("out of memory: %d/%lld stays unhandled", (int)m->partition, (long long)m->offset);
 }
 
 static void publish_metrics(cp_consumer *c) {
     cp_metrics_add(c->metrics, &c->local);
     memset(&c->local, 0, sizeof(c->local));
+    if (c->stored_latency.count) {
+        cp_metrics_add_stored_latency(c->metrics, &c->stored_latency);
+        memset(&c->stored_latency, 0, sizeof(c->stored_latency));
+    }
+}
+
+/* Consumer lag per assigned partition, from the watermarks librdkafka
+ * learnt with its last fetch (no request is sent). */
+static void publish_lags(cp_consumer *c) {
+    cp_lag lags[CP_LAG_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < c->progress.n && n < CP_LAG_MAX; i++) {
+        const cp_partition *p = &c->progress.parts[i];
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(c->rk, c->cfg->input_topic, p->partition, &lo, &hi) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0)
+            continue;
+        int64_t from = p->next >= 0 ? p->next : lo;
+        lags[n++] = (cp_lag){p->partition, hi > from && from >= 0 ? hi - from : 0};
+    }
+    cp_metrics_set_lags(c->metrics, lags, n);
 }
 
 /* Room for per-message outcomes (and decoded events when `scratch`). */
@@ -262,6 +287,7 @@ static void judge_all(cp_consumer *c, rd_kafka_message_t **msgs, cp_event *event
     c->local.consumed += n;
     c->local.batches++;
     c->local.batch_events += n;
+    c->local.batch_sizes[cp_batch_size_bucket(n)]++;
 }
 
 /* Decode what was polled. A small batch is decoded and judged now, on this
@@ -340,8 +366,11 @@ static size_t part_clocks(cp_consumer *c, cp_part_clock *out) {
 
 /* The messages of a stored batch are handled: their offsets may commit. */
 static void mark_handled(cp_consumer *c, cp_batch *b) {
+    int64_t now = cp_now_wall_ms();
     for (size_t i = 0; i < b->nmsgs; i++) {
         const cp_batch_msg *m = &b->msgs[i];
+        if (m->appended_ms > 0)
+            cp_hist_add(&c->stored_latency, (double)(now - m->appended_ms));
         cp_partition *part = cp_progress_find(&c->progress, m->partition);
         if (part)
             cp_progress_handled(part, m->offset, m->clock_after);
@@ -639,6 +668,10 @@ static void service(cp_consumer *c) {
         c->next_commit_ms = now + c->cfg->commit_interval_ms;
     }
     publish_metrics(c);
+    if (now >= c->next_lags_ms) {
+        publish_lags(c);
+        c->next_lags_ms = now + 1000;
+    }
     if (now >= c->next_stats_ms) {
         log_progress(c);
         c->next_stats_ms = now + STATS_INTERVAL_MS;
@@ -741,7 +774,8 @@ static void shutdown_clients(cp_consumer *c) {
     publish_metrics(c);
 }
 
-int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t errsz) {
+int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, cp_health *health, char *err,
+                    size_t errsz) {
     cp_consumer c;
     int rc = -1;
 
@@ -774,6 +808,8 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
     }
     if (create_clients(&c) != 0)
         goto done;
+    if (health)
+        cp_health_set_kafka(health, c.rk);
     cp_deadletter_init(&c.dl, c.producer, cfg->dlq_topic, &c.progress);
     cp_output_init(&c.out, c.producer, cfg, &c.engine, metrics);
     c.boards.producer = c.producer;
@@ -794,6 +830,8 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, char *err, size_t
         rc = 0;
     }
 done:
+    if (health)
+        cp_health_set_kafka(health, NULL);
     shutdown_clients(&c);
     cp_progress_clear(&c.progress);
     cp_engine_free(&c.engine);

@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "config.h"
 #include "consumer.h"
+#include "health.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "simulate.h"
@@ -60,6 +62,8 @@ static int run_main(int argc, char **argv) {
     cp_config cfg;
     cp_metrics metrics;
     cp_metrics_values v;
+    cp_health health;
+    cp_http http;
     int opt, rc;
 
     optind = 1;
@@ -94,13 +98,23 @@ static int run_main(int argc, char **argv) {
     const char *crash = getenv("CALLPULSE_TEST_CRASH");
     cp_rt.crash_after_commit = crash && strcmp(crash, "after-commit") == 0;
     cp_metrics_init(&metrics);
-
-    rc = cp_consumer_run(&cfg, &metrics, err, sizeof(err)) == 0 ? 0 : 1;
+    memset(&http, 0, sizeof(http));
+    int have_health = cp_health_init(&health, &cfg, err, sizeof(err)) == 0;
+    if (!have_health || cp_http_start(&http, &cfg, &metrics, &health, err, sizeof(err)) != 0) {
+        cp_error("%s", err);
+        rc = 1;
+        goto done;
+    }
+    rc = cp_consumer_run(&cfg, &metrics, &health, err, sizeof(err)) == 0 ? 0 : 1;
     if (rc != 0)
         cp_error("%s", err);
     cp_metrics_snapshot(&metrics, &v);
     cp_metrics_summary(&v, summary, sizeof(summary));
     cp_info("stopped: %s", summary);
+done:
+    cp_http_stop(&http);
+    if (have_health)
+        cp_health_free(&health);
     cp_metrics_destroy(&metrics);
     cp_config_free(&cfg);
     return rc;

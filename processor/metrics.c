@@ -23,13 +23,28 @@ double cp_hist_bound(int i) {
     return 0.25 * pow(1.1, i);
 }
 
+/* The first bucket whose bound holds ms: one logarithm, then a step to
+ * correct its rounding. NaN and values past the last bound go to the last
+ * bucket (NaN adds nothing to the sum). */
 void cp_hist_add(cp_hist *h, double ms) {
-    int i = 0;
-    while (i < CP_HIST_BUCKETS - 1 && ms > cp_hist_bound(i))
-        i++;
+    const int last = CP_HIST_BUCKETS - 1;
+    int i;
+    if (isnan(ms) || ms > cp_hist_bound(last)) {
+        i = last;
+    } else if (ms <= 0.25) {
+        i = 0;
+    } else {
+        i = (int)ceil(log(ms / 0.25) / log(1.1));
+        i = i < 0 ? 0 : i > last ? last : i;
+        while (i > 0 && ms <= cp_hist_bound(i - 1))
+            i--;
+        while (i < last && ms > cp_hist_bound(i))
+            i++;
+    }
     h->b[i]++;
     h->count++;
-    h->sum += ms;
+    if (!isnan(ms))
+        h->sum += ms;
 }
 
 double cp_hist_quantile(const cp_hist *h, double q) {
@@ -42,6 +57,49 @@ double cp_hist_quantile(const cp_hist *h, double q) {
             return cp_hist_bound(i);
     }
     return cp_hist_bound(CP_HIST_BUCKETS - 1);
+}
+
+void cp_hist_merge(cp_hist *into, const cp_hist *h) {
+    into->count += h->count;
+    into->sum += h->sum;
+    for (int i = 0; i < CP_HIST_BUCKETS; i++)
+        into->b[i] += h->b[i];
+}
+
+uint64_t cp_batch_size_bound(int i) {
+    static const uint64_t bounds[CP_BATCH_SIZE_BUCKETS] = {1, 10, 100, 1000, 10000, UINT64_MAX};
+    return bounds[i];
+}
+
+int cp_batch_size_bucket(uint64_t n) {
+    int i = 0;
+    while (i < CP_BATCH_SIZE_BUCKETS - 1 && n > cp_batch_size_bound(i))
+        i++;
+    return i;
+}
+
+void cp_metrics_add_stored_latency(cp_metrics *m, const cp_hist *h) {
+    pthread_mutex_lock(&m->lock);
+    cp_hist_merge(&m->stored_latency, h);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void cp_metrics_set_lags(cp_metrics *m, const cp_lag *lags, size_t n) {
+    pthread_mutex_lock(&m->lock);
+    m->nlags = n < CP_LAG_MAX ? n : CP_LAG_MAX;
+    if (m->nlags)
+        memcpy(m->lags, lags, m->nlags * sizeof(*lags));
+    pthread_mutex_unlock(&m->lock);
+}
+
+void cp_metrics_snapshot_all(cp_metrics *m, cp_metrics_all *out) {
+    pthread_mutex_lock(&m->lock);
+    out->v = m->v;
+    out->output_latency = m->output_latency;
+    out->stored_latency = m->stored_latency;
+    out->nlags = m->nlags;
+    memcpy(out->lags, m->lags, m->nlags * sizeof(m->lags[0]));
+    pthread_mutex_unlock(&m->lock);
 }
 
 void cp_metrics_output_latency(cp_metrics *m, double ms) {

@@ -135,7 +135,7 @@ typedef struct run_ctx {
 
 static void *run_thread(void *arg) {
     run_ctx *c = arg;
-    c->rc = cp_consumer_run(&c->cfg, &c->metrics, c->err, sizeof(c->err));
+    c->rc = cp_consumer_run(&c->cfg, &c->metrics, NULL, c->err, sizeof(c->err));
     return NULL;
 }
 

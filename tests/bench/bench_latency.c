@@ -218,7 +218,7 @@ typedef struct run_ctx {
 
 static void *run_thread(void *arg) {
     run_ctx *c = arg;
-    cp_consumer_run(&c->cfg, &c->metrics, c->err, sizeof(c->err));
+    cp_consumer_run(&c->cfg, &c->metrics, NULL, c->err, sizeof(c->err));
     return NULL;
 }
 

@@ -37,7 +37,7 @@ void h_sleep_ms(int ms) {
         ;
 }
 
-static int free_port(void) {
+int h_free_port(void) {
     struct sockaddr_in a;
     socklen_t len = sizeof(a);
     int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
@@ -230,7 +230,7 @@ void h_env_start(h_env *e, int partitions) {
     snprintf(e->bin, sizeof(e->bin), "%s", bin ? bin : "callpulse");
     snprintf(e->dir, sizeof(e->dir), "/tmp/callpulse-test-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(e->dir));
-    e->redis_port = free_port();
+    e->redis_port = h_free_port();
     h_redis_start(e);
     start_broker(e, partitions);
 }
@@ -516,4 +516,35 @@ void h_wait_caught_up(const h_env *e, const char *group, const char *topic, cons
     }
     ck_assert_msg(lag == 0, "group %s still %lld behind after %d s", group, (long long)lag,
                   timeout_s);
+}
+
+int h_http_get(int port, const char *path, const char **body) {
+    static char buf[1 << 20];
+    struct sockaddr_in a;
+    char req[512];
+    size_t got = 0;
+    int status = -1;
+    buf[0] = '\0';
+    *body = buf;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        goto done;
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (write(fd, req, (size_t)n) != n)
+        goto done;
+    for (ssize_t r; got < sizeof(buf) - 1 && (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0;)
+        got += (size_t)r;
+    buf[got] = '\0';
+    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+        status = -1;
+    char *start = strstr(buf, "\r\n\r\n");
+    *body = start ? start + 4 : buf + got;
+done:
+    if (fd >= 0)
+        close(fd);
+    return status;
 }

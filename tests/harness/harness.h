@@ -117,6 +117,13 @@ int64_t h_group_lag(const h_env *e, const char *group, const char *topic);
 void h_wait_caught_up(const h_env *e, const char *group, const char *topic, const h_proc *proc,
                       int timeout_s);
 
+/* A free TCP port on loopback. */
+int h_free_port(void);
+
+/* GET path from 127.0.0.1:port: the status (-1 when it cannot connect) and
+ * the body (static, NUL-terminated, cut at 1 MB). */
+int h_http_get(int port, const char *path, const char **body);
+
 /* Milliseconds since the epoch and a monotonic sleep. */
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);

@@ -14,5 +14,6 @@ Suite *rules_suite(void);
 Suite *scorecard_suite(void);
 Suite *leaderboard_suite(void);
 Suite *wallview_suite(void);
+Suite *metrics_suite(void);
 
 #endif
