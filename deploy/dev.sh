@@ -7,8 +7,9 @@
 #                        without a terminal, or with DEMO_SECONDS, it runs for
 #                        that long and prints a wallboard frame and a summary
 #   deploy/dev.sh test   install what is missing, build, run the unit and
-#                        integration tests, run them again under ASan+UBSan,
-#                        fuzz the decoder for a bounded time, check formatting
+#                        integration tests, validate the deployment files, run
+#                        the tests again under ASan+UBSan, fuzz the decoder
+#                        for a bounded time, check formatting
 #   deploy/dev.sh bench  build and run the benchmarks (tests/bench), which
 #                        print figures beside a baseline measured in the same run
 #
@@ -20,7 +21,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(build-essential cmake pkg-config librdkafka-dev libhiredis-dev libjansson-dev
-          check redis-server clang libclang-rt-14-dev clang-format kcat tmux libmicrohttpd-dev)
+          check redis-server clang libclang-rt-14-dev clang-format kcat tmux libmicrohttpd-dev
+          yamllint python3-yaml systemd)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -79,6 +81,8 @@ cmd_test() {
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     log "tests"
     ctest --test-dir "$ROOT/build" --output-on-failure
+    log "deployment files (deploy/validate.sh)"
+    bash "$ROOT/deploy/validate.sh" "$ROOT/build/callpulse"
     build build-asan -DCALLPULSE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     log "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
