@@ -166,9 +166,10 @@ void h_redis_start(h_env *e) {
     char port[16];
     snprintf(port, sizeof(port), "%d", e->redis_port);
     snprintf(e->redis.log, sizeof(e->redis.log), "%s/redis.log", e->dir);
-    char *argv[] = {
-        "redis-server", "--port", port,    "--bind", "127.0.0.1",        "--save", "",
-        "--appendonly", "no",     "--dir", e->dir,   "--protected-mode", "no",     NULL};
+    char *argv[] = {"redis-server", "--port",           port,     "--bind",
+                    "127.0.0.1",    "--save",           "",       "--appendonly",
+                    "yes",          "--appendfsync",    "always", "--dir",
+                    e->dir,         "--protected-mode", "no",     NULL};
     spawn(&e->redis, argv);
     int64_t deadline = mono_ms() + 10000;
     while (mono_ms() < deadline) {

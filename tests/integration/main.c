@@ -9,6 +9,7 @@ Suite *alerts_suite(void);
 Suite *boards_suite(void);
 Suite *wallboard_suite(void);
 Suite *ops_suite(void);
+Suite *scale_suite(void);
 
 int main(int argc, char **argv) {
     SRunner *sr = srunner_create(intake_suite());
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
     srunner_add_suite(sr, boards_suite());
     srunner_add_suite(sr, wallboard_suite());
     srunner_add_suite(sr, ops_suite());
+    srunner_add_suite(sr, scale_suite());
     /* a suite name as argument runs only that suite (as ctest does) */
     srunner_run(sr, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "oracle.h"
 #include "stream.h"
@@ -31,99 +32,6 @@
 #define TOP_N    10
 #define INTERVAL 1000
 #define LB_TOPIC "leaderboard-updates"
-
-static const struct {
-    const char *name;
-    o_window w;
-} windows[] = {{"15m", {900}}, {"60m", {3600}}, {"day", {0}}};
-#define NWINDOWS 3
-
-/* ---- the boards in Redis against the oracle ---------------------------------------- */
-
-static int64_t hash_as_of(redisContext *rc, const char *agent, const char *window) {
-    redisReply *r = redisCommand(rc, "HGET cp:kpi:{%s}:%s as_of", agent, window);
-    ck_assert_msg(r && r->type == REDIS_REPLY_STRING, "no hash for %s %s", agent, window);
-    int64_t as_of = strtoll(r->str, NULL, 10);
-    freeReplyObject(r);
-    return as_of;
-}
-
-/* The agent's score on a board, or NAN when it is not a member. */
-static double zscore(redisContext *rc, const char *board, const char *agent) {
-    redisReply *r = redisCommand(rc, "ZSCORE cp:lb:%s %s", board, agent);
-    double v = r && r->type == REDIS_REPLY_STRING ? strtod(r->str, NULL) : NAN;
-    freeReplyObject(r);
-    return v;
-}
-
-static long long zcard(redisContext *rc, const char *board) {
-    redisReply *r = redisCommand(rc, "ZCARD cp:lb:%s", board);
-    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    freeReplyObject(r);
-    return n;
-}
-
-/* Membership and scores of every agent on lb:all and its team's board. */
-static void check_members(redisContext *rc, const stream *s) {
-    for (int w = 0; w < NWINDOWS; w++) {
-        long long members = 0;
-        char all[64];
-        snprintf(all, sizeof(all), "all:%s", windows[w].name);
-        for (int a = 0; a < AGENTS; a++) {
-            char agent[16], team_board[64];
-            snprintf(agent, sizeof(agent), "a%d", a);
-            int64_t T = hash_as_of(rc, agent, windows[w].name);
-            double want = 0;
-            int has = o_score(s->evs, s->n, agent, windows[w].w, T, STREAM_BUCKET,
-                              s->day_offset_min, &want);
-            const char *team = o_last_team(s->evs, s->n, agent);
-            if (a >= AGENTS - QUIET && windows[w].w.seconds > 0)
-                ck_assert_msg(!has, "quiet %s still scored over %s: the stream is wrong", agent,
-                              windows[w].name);
-            members += has;
-            double got = zscore(rc, all, agent);
-            ck_assert_msg(has == !isnan(got), "%s on %s: member %d, oracle %d", agent, all,
-                          !isnan(got), has);
-            ck_assert_msg(!has || fabs(got - want) < 0.0101, "%s on %s: %.4f, oracle %.4f", agent,
-                          all, got, want);
-            ck_assert_msg(team[0], "%s has no team: the stream is wrong", agent);
-            snprintf(team_board, sizeof(team_board), "team:%s:%s", team, windows[w].name);
-            double in_team = zscore(rc, team_board, agent);
-            ck_assert_msg(has == !isnan(in_team) && (!has || in_team == got),
-                          "%s on %s: %.4f, on %s: %.4f", agent, team_board, in_team, all, got);
-        }
-        ck_assert_int_eq(zcard(rc, all), members);
-        ck_assert_msg(members > 0, "nobody on %s", all);
-    }
-}
-
-/* No agent is on a team board other than its last team's. */
-static void check_team_boards(redisContext *rc, const stream *s) {
-    redisReply *keys = redisCommand(rc, "KEYS cp:lb:team:*");
-    ck_assert(keys && keys->type == REDIS_REPLY_ARRAY);
-    ck_assert_int_ge(keys->elements, 3 * NWINDOWS);
-    for (size_t k = 0; k < keys->elements; k++) {
-        char team[32];
-        const char *rest = keys->element[k]->str + strlen("cp:lb:team:");
-        snprintf(team, sizeof(team), "%.*s", (int)(strrchr(rest, ':') - rest), rest);
-        redisReply *m = redisCommand(rc, "ZRANGE %s 0 -1", keys->element[k]->str);
-        for (size_t i = 0; i < m->elements; i++)
-            ck_assert_msg(strcmp(o_last_team(s->evs, s->n, m->element[i]->str), team) == 0,
-                          "%s on %s, last team %s", m->element[i]->str, keys->element[k]->str,
-                          o_last_team(s->evs, s->n, m->element[i]->str));
-        freeReplyObject(m);
-    }
-    freeReplyObject(keys);
-    for (int a = 0; a < AGENTS; a++) {
-        char agent[16];
-        snprintf(agent, sizeof(agent), "a%d", a);
-        redisReply *r = redisCommand(rc, "HGET cp:agent-teams %s", agent);
-        ck_assert_msg(r && r->type == REDIS_REPLY_STRING &&
-                          strcmp(r->str, o_last_team(s->evs, s->n, agent)) == 0,
-                      "agent-teams %s: %s", agent, r && r->str ? r->str : "(none)");
-        freeReplyObject(r);
-    }
-}
 
 /* ---- the topic ------------------------------------------------------------------- */
 
@@ -265,7 +173,7 @@ static int last_matches_redis(redisContext *rc, const stream *s, const board_msg
                               size_t whysz) {
     json_t *m = b->v[b->n - 1];
     redisReply *top = redisCommand(rc, "ZREVRANGE cp:lb:%s 0 %d WITHSCORES", b->board, TOP_N - 1);
-    long long size = zcard(rc, b->board);
+    long long size = check_zcard(rc, b->board);
     int ok = json_integer_value(json_object_get(m, "size")) == size &&
              json_array_size(entries(m)) == top->elements / 2;
     if (!ok)
@@ -348,9 +256,8 @@ START_TEST(test_boards_and_updates_equal_oracle) {
     }
     h_wait_caught_up(&e, "boards", STREAM_TOPIC, &run, 120);
     stream_accept(&s);
+    check_boards(&e, &s, AGENTS, QUIET);
     redisContext *rc = h_redis_connect(&e);
-    check_members(rc, &s);
-    check_team_boards(rc, &s);
     wait_boards_published(&e, rc, &s, &bs);
     check_every_board_published(rc, &bs);
     size_t messages = 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "oracle.h"
 #include "stream.h"
@@ -43,64 +44,6 @@ static void wait_caught_up(h_env *e, const char *group, const h_proc *proc) {
     h_wait_caught_up(e, group, TOPIC, proc, 120);
 }
 
-/* A quiet agent's sliding window must have slid past its last event that
- * counts (agent_state adds nothing to any sum) without an event of its
- * own: by the end of the stream its window starts after that bucket. */
-static int check_slid(const stream *s, const char *agent, int64_t window_s, char **fields, size_t n,
-                      char *why, size_t whysz) {
-    int64_t last = 0, as_of = -1;
-    for (size_t i = 0; i < s->n; i++) /* agent_state adds nothing to slide out */
-        if (s->evs[i].accepted == 1 && s->evs[i].type != O_STATE &&
-            strcmp(s->evs[i].agent, agent) == 0 && s->evs[i].ts > last)
-            last = s->evs[i].ts;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        if (strcmp(fields[i], "as_of") == 0)
-            as_of = strtoll(fields[i + 1], NULL, 10);
-    /* the window at as_of starts after the bucket of the last event */
-    if (as_of / BUCKET - window_s * 1000 / BUCKET + 1 <= last / BUCKET) {
-        snprintf(why, whysz, "quiet %s: window not slid (as_of %lld, last event %lld)", agent,
-                 (long long)as_of, (long long)last);
-        return -1;
-    }
-    return 0;
-}
-
-/* Every agent with an accepted event has its three hashes, each equal to
- * the oracle at its as_of. Returns how many hashes were compared. */
-static int compare_all(h_env *e, stream *s) {
-    static const struct {
-        const char *name;
-        o_window w;
-    } windows[] = {{"15m", {900}}, {"60m", {3600}}, {"day", {0}}};
-    char why[512];
-    int compared = 0;
-    stream_accept(s);
-    redisContext *rc = h_redis_connect(e);
-    for (int a = 0; a < AGENTS; a++) {
-        char agent[16];
-        snprintf(agent, sizeof(agent), "a%d", a);
-        for (size_t k = 0; k < 3; k++) {
-            redisReply *r = redisCommand(rc, "HGETALL cp:kpi:{%s}:%s", agent, windows[k].name);
-            ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements > 0,
-                          "no hash cp:kpi:{%s}:%s", agent, windows[k].name);
-            char **fields = malloc(r->elements * sizeof(char *));
-            for (size_t f = 0; f < r->elements; f++)
-                fields[f] = r->element[f]->str;
-            int ok = o_check_hash(s->evs, s->n, agent, windows[k].w, BUCKET, s->day_offset_min,
-                                  fields, r->elements, why, sizeof(why));
-            if (ok == 0 && a >= AGENTS - QUIET && windows[k].w.seconds > 0)
-                ok = check_slid(s, agent, windows[k].w.seconds, fields, r->elements, why,
-                                sizeof(why));
-            free(fields);
-            freeReplyObject(r);
-            ck_assert_msg(ok == 0, "%s %s: %s", agent, windows[k].name, why);
-            compared++;
-        }
-    }
-    redisFree(rc);
-    return compared;
-}
-
 /* The whole stream produced first, then consumed: a backlog. */
 START_TEST(test_backlog_equals_oracle) {
     h_env e;
@@ -113,7 +56,7 @@ START_TEST(test_backlog_equals_oracle) {
         stream_produce_chunk(&s, p, c);
     h_run_start(&e, &run, h_write_config(&e, "c.json", s.config), "kpi-backlog", "run");
     wait_caught_up(&e, "kpi-backlog", &run);
-    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(check_kpi_hashes(&e, &s, AGENTS, QUIET), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
     ck_assert_int_gt(h_summary_int(&run, "duplicates"), 0);
     ck_assert_int_gt(h_summary_int(&run, "slides"), 0); /* quiet agents slid */
@@ -154,7 +97,7 @@ START_TEST(test_kill9_restart_equals_oracle) {
         stream_produce_chunk(&s, p, c);
     h_run_start(&e, &run2, cfg2, "kpi-kill", "run2");
     wait_caught_up(&e, "kpi-kill", &run2);
-    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(check_kpi_hashes(&e, &s, AGENTS, QUIET), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run2, SIGTERM, 10000), 0);
     ck_assert_msg(h_summary_int(&run2, "replayed") > 0,
                   "the restart replayed nothing: the test did not exercise the replay path");
@@ -189,7 +132,7 @@ START_TEST(test_redis_restart_equals_oracle) {
     for (int c = CHUNKS * 3 / 4; c < CHUNKS; c++)
         stream_produce_chunk(&s, p, c);
     wait_caught_up(&e, "kpi-redis", &run);
-    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(check_kpi_hashes(&e, &s, AGENTS, QUIET), AGENTS * 3);
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
     ck_assert_int_gt(h_summary_int(&run, "redis_failures"), 0);
     rd_kafka_destroy(p);
@@ -220,7 +163,7 @@ START_TEST(test_rebalance_equals_oracle) {
     for (int c = CHUNKS / 2; c < CHUNKS; c++)
         stream_produce_chunk(&s, p, c);
     wait_caught_up(&e, "kpi-rebalance", &b);
-    ck_assert_int_eq(compare_all(&e, &s), AGENTS * 3);
+    ck_assert_int_eq(check_kpi_hashes(&e, &s, AGENTS, QUIET), AGENTS * 3);
     ck_assert_int_eq(h_stop(&a, SIGTERM, 10000), 0);
     ck_assert_int_eq(h_stop(&b, SIGTERM, 10000), 0);
     ck_assert_int_gt(h_summary_int(&b, "applied"), 0);
