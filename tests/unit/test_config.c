@@ -76,6 +76,9 @@ static const struct {
     {"{\"redis\":{\"prefix\":\"a{b}\"}}", "redis.prefix", 1},
     {"{\"processor\":{\"batch_max\":0}}", "processor.batch_max", 0},
     {"{\"input\":{\"max_event_bytes\":10}}", "input.max_event_bytes", 0},
+    {"{\"http\":{\"listen\":\"9464\"}}", "http.listen", 1},
+    {"{\"http\":{\"listen\":\"0.0.0.0:99999\"}}", "http.listen", 1},
+    {"{\"http\":{\"listen\":\"0.0.0.0:port\"}}", "http.listen", 1},
     {"[]", "config", 0},
 };
 
