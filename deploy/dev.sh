@@ -22,7 +22,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(build-essential cmake pkg-config librdkafka-dev libhiredis-dev libjansson-dev
           check redis-server clang libclang-rt-14-dev clang-format kcat tmux libmicrohttpd-dev
-          yamllint python3-yaml systemd)
+          yamllint python3-yaml systemd curl)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -114,7 +114,7 @@ demo_cleanup() {
 
 # What the demo did, from the topics and Redis.
 demo_summary() {
-    local brokers=$1 port=$2 bin=$3 started_ms=$4
+    local brokers=$1 port=$2 bin=$3 started_ms=$4 http_port=$5
     log "the wallboard now (callpulse wallboard --brokers $brokers --once):"
     COLUMNS=100 LINES=28 "$bin" wallboard --brokers "$brokers" --once 2>/dev/null || true
     log "messages so far (kcat on $brokers):"
@@ -125,6 +125,10 @@ demo_summary() {
             "$(kcat -b "$brokers" -C -t "$t" -e -q 2>/dev/null | wc -l)" \
             "$([ -n "$first" ] && echo $(((first - started_ms) / 1000)) || echo -)"
     done
+    log "the processor's metrics (curl 127.0.0.1:$http_port/metrics), a few of them:"
+    curl -s "127.0.0.1:$http_port/metrics" |
+        grep -E '^callpulse_(messages_consumed|board_publishes|alerts|rewards)_total|_latency_seconds_count' |
+        sed 's/^/  /' || true
     log "dead letters by reason:"
     kcat -b "$brokers" -C -t call-events-dlq -e -q -f '%h\n' 2>/dev/null |
         grep -o 'callpulse.error=[a-z_]*' | sort | uniq -c || true
@@ -162,9 +166,12 @@ cmd_demo() {
 {"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
                           "fetch.wait.max.ms": "10"}}}
 JSON
-    log "processor (log: $dir/run.log)"
+    local http_port
+    http_port=$(free_port)
+    log "processor (log: $dir/run.log; metrics: curl 127.0.0.1:$http_port/metrics, health: /healthz)"
     "$bin" run --config "$dir/config.json" --brokers "$brokers" \
-        --redis "redis://127.0.0.1:$port" --group demo 2>"$dir/run.log" &
+        --redis "redis://127.0.0.1:$port" --group demo --http "127.0.0.1:$http_port" \
+        2>"$dir/run.log" &
     DEMO_PIDS+=($!)
 
     log "simulator: 60 agents in 6 teams, 3 of them struggling, 1% bad events, 1% duplicates"
@@ -186,7 +193,7 @@ JSON
         while [ $SECONDS -lt "$until" ] && kill -0 "${DEMO_PIDS[2]}" 2>/dev/null; do sleep 1; done
         kill "$tailer" 2>/dev/null || true
     fi
-    demo_summary "$brokers" "$port" "$bin" "$started_ms"
+    demo_summary "$brokers" "$port" "$bin" "$started_ms" "$http_port"
 }
 
 cmd_bench() {

@@ -32,6 +32,7 @@ dead=$(count call-events-dlq)
 [ "${alerts:-0}" -gt 0 ] || fail "no alerts"
 [ "${rewards:-0}" -gt 0 ] || fail "no rewards"
 [ "${dead:-0}" -gt 0 ] || fail "no dead letters from the simulator's bad events"
+grep -qE '^  callpulse_messages_consumed_total [1-9]' "$out" || fail "no metrics from the processor"
 dir=$(grep -o '/tmp/callpulse-demo-[A-Za-z0-9]*' "$out" | head -1)
 [ -n "$dir" ] || fail "no demo directory named"
 if pgrep -f "$dir" >/dev/null; then fail "processes of $dir still running"; fi
