@@ -19,29 +19,35 @@ void cp_metrics_snapshot(cp_metrics *m, cp_metrics_values *out) {
     pthread_mutex_unlock(&m->lock);
 }
 
-double cp_hist_bound(int i) {
-    return 0.25 * pow(1.1, i);
+/* The bucket bounds, computed once: cp_hist_add runs for every message. */
+static double hist_bounds[CP_HIST_BUCKETS];
+static pthread_once_t hist_bounds_once = PTHREAD_ONCE_INIT;
+
+static void init_hist_bounds(void) {
+    for (int i = 0; i < CP_HIST_BUCKETS; i++)
+        hist_bounds[i] = 0.25 * pow(1.1, i);
 }
 
-/* The first bucket whose bound holds ms: one logarithm, then a step to
- * correct its rounding. NaN and values past the last bound go to the last
- * bucket (NaN adds nothing to the sum). */
+double cp_hist_bound(int i) {
+    pthread_once(&hist_bounds_once, init_hist_bounds);
+    return hist_bounds[i];
+}
+
+/* The first bucket whose bound holds ms, by binary search; NaN and values
+ * past the last bound go to the last bucket (NaN adds nothing to the sum). */
 void cp_hist_add(cp_hist *h, double ms) {
-    const int last = CP_HIST_BUCKETS - 1;
-    int i;
-    if (isnan(ms) || ms > cp_hist_bound(last)) {
-        i = last;
-    } else if (ms <= 0.25) {
-        i = 0;
-    } else {
-        i = (int)ceil(log(ms / 0.25) / log(1.1));
-        i = i < 0 ? 0 : i > last ? last : i;
-        while (i > 0 && ms <= cp_hist_bound(i - 1))
-            i--;
-        while (i < last && ms > cp_hist_bound(i))
-            i++;
+    int lo = 0, hi = CP_HIST_BUCKETS - 1;
+    pthread_once(&hist_bounds_once, init_hist_bounds);
+    if (isnan(ms))
+        lo = hi;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (ms > hist_bounds[mid])
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    h->b[i]++;
+    h->b[lo]++;
     h->count++;
     if (!isnan(ms))
         h->sum += ms;
