@@ -44,7 +44,7 @@ typedef struct cp_publisher {
     cp_board_state *boards;
     size_t nboards, capboards;
     size_t in_flight;
-    uint64_t published, unchanged, acked;
+    uint64_t published, unchanged; /* counters, read by the consumer */
 } cp_publisher;
 
 int cp_publisher_init(cp_publisher *p, const cp_config *cfg, rd_kafka_t *producer, char *err,

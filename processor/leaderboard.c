@@ -379,7 +379,6 @@ void cp_publisher_on_delivery(cp_publisher *p, const rd_kafka_message_t *rkm) {
         free(t);
         return;
     }
-    p->acked++;
     snprintf(key, sizeof(key), "%slbpub:%s", p->cfg->redis_prefix, t->board);
     snprintf(seq, sizeof(seq), "%lld", t->seq);
     const char *argv[] = {"1", key, seq};
