@@ -55,6 +55,7 @@ typedef struct cp_config {
     int lateness_s;
     int future_skew_s;
     int day_offset_min;
+    int idle_s; /* 0: a quiet partition's clock never follows the wall clock */
     cp_window_def windows[CP_WINDOWS_MAX];
     int nwindows;
     int idle_expire_s;
@@ -65,6 +66,7 @@ typedef struct cp_config {
     /* alerts.* / rewards.* */
     cp_rules rules;
     int daily_cap;
+    int ledger_days; /* day: fields kept in the points ledger */
     /* scorecard.*, tiers.*, leaderboard.* */
     cp_scorecard scorecard;
     int top_n;
