@@ -77,6 +77,8 @@ typedef struct cp_agent {
     int32_t indexed_partition;       /* ... of that partition */
     int32_t outbox_indexed;          /* partition whose outbox index holds it, or -1 */
     int32_t slot;                    /* engine scratch: its work item, or -1 */
+    int64_t due;                     /* engine: its next deadline (agentstep.h) ... */
+    int due_known;                   /* ... when set */
     struct cp_agent *next;           /* hash chain of the agent map */
 } cp_agent;
 

@@ -1,7 +1,22 @@
 /* agentstep.h -- one agent's step through a batch: its events applied in
- * order, its windows kept current event by event, its rules run after each
- * event and once more at the batch's clock. What the step changed (delta,
- * rule state, emissions) is what the engine stores in one atomic write. */
+ * offset order, its windows kept current point by point, and its rules run
+ * at every point of its partition's clock that matters to it (contract 3:
+ * outputs are a function of the input, whatever the batching).
+ *
+ * A batch is, per partition, a lane of clock points in offset order: the
+ * partition clock just after each accepted event, and after each step the
+ * wall clock made on a quiet partition. An agent is evaluated
+ *   - after each of its own events, at that event's clock;
+ *   - at the first point of its partition whose clock reaches its next
+ *     deadline: a window about to change (a bucket leaving a sliding
+ *     window, a new calendar day), a long call reaching max_s, a
+ *     cooldown ending.
+ * Deadlines depend only on the agent's state and the points only on the
+ * input, so every batching (one event at a time, a backlog, a batch
+ * retried after a Redis outage, a replay after a crash) evaluates the
+ * agent at the same clocks and emits the same alerts and rewards. What
+ * the step changed (delta, rule state, emissions) is what the engine
+ * stores in one atomic write. */
 #ifndef CALLPULSE_AGENTSTEP_H
 #define CALLPULSE_AGENTSTEP_H
 
@@ -13,14 +28,32 @@
 #include "rules.h"
 #include "window.h"
 
+/* The offset of a wall-clock step of a quiet partition (no event). */
+#define CP_TICK_OFFSET (-1)
+
 /* An accepted event with its origin and its partition's clock just after
- * it (the clock the agent's windows are judged at for this event). */
+ * it; or, with offset CP_TICK_OFFSET, a wall-clock step of the partition
+ * to clock_ms (ev then points at nothing to read). */
 typedef struct cp_batch_event {
     const cp_event *ev;
     int32_t partition;
     int64_t offset;
     int64_t clock_ms;
 } cp_batch_event;
+
+/* One partition's clock points in a batch, non-decreasing. */
+typedef struct cp_lane {
+    const int64_t *clock;
+    int32_t n;
+} cp_lane;
+
+/* The batch as the agents walk it. */
+typedef struct cp_timeline {
+    const cp_lane *lanes; /* indexed by partition id; n 0 when it has no point */
+    size_t nlanes;
+    const int32_t *pos;  /* per batch event: its index in its partition's lane */
+    const int32_t *next; /* per batch event: the same agent's next one, or -1 */
+} cp_timeline;
 
 typedef struct cp_step_ctx {
     const cp_windows *ws;
@@ -36,10 +69,16 @@ typedef struct cp_step {
     int store;        /* anything to store at all */
 } cp_step;
 
-/* Run agent a through the events evs[head], evs[next[head]], ... (head -1:
- * none) and on to clock T. -1 on out of memory. */
-int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs, const int32_t *next,
-                  int32_t head, int64_t T, cp_step *out);
+/* Run agent a through its events evs[head], evs[tl->next[head]], ... (head
+ * -1: none, a quiet agent) and through the points of its partition's lane,
+ * to the lane's last clock. -1 on out of memory. */
+int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
+                  const cp_timeline *tl, int32_t head, cp_step *out);
+
+/* The agent's next deadline after its clock (epoch ms), CP_NEVER when
+ * nothing waits for time to pass: a quiet agent needs a step only once its
+ * partition's clock reaches it. */
+int64_t cp_agent_next_due(const cp_step_ctx *c, const cp_agent *a);
 
 void cp_step_free(cp_step *s);
 

@@ -44,6 +44,11 @@ cp_event *cp_batch_slot(cp_batch *b);
 cp_event *cp_batch_reserve(cp_batch *b, size_t n);
 void cp_batch_commit_event(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_ms);
 
+/* Record a wall-clock step of a quiet partition to clock_ms (contract 3,
+ * "a quiet floor still moves"): a message and an event with offset
+ * CP_TICK_OFFSET, handled in order with the others. -1 on out of memory. */
+int cp_batch_add_tick(cp_batch *b, int32_t partition, int64_t clock_ms);
+
 /* Record an accepted event (copied) with its partition's clock just after
  * it; -1 on out of memory. */
 int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64_t offset,

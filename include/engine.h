@@ -73,13 +73,18 @@ typedef struct cp_engine {
         char id[CP_AGENT_ID_MAX + 1];
     } * idle; /* agents evicted as idle, still in their partition's index */
     size_t nidle, capidle;
-    cp_part_clock *slid; /* clock at which each partition last slid */
-    size_t nslid;
+    int64_t min_due;      /* no cached agent out of a batch is due earlier */
+    int64_t swept_bucket; /* bucket of the latest clock when idle agents were last looked for */
     /* per-batch scratch */
     cp_work *work;
     size_t nwork, capwork;
-    int32_t *next; /* next event of the same agent */
+    int32_t *next;       /* next event of the same agent */
+    int32_t *pos;        /* each event's index in its partition's lane */
+    int64_t *lane_clock; /* the lanes' points */
     size_t capnext;
+    cp_lane *lanes; /* by partition id */
+    size_t nlanes, caplanes;
+    cp_timeline timeline;
     /* the batch whose writes are in flight */
     int inflight;
     const cp_batch_event *evs;
@@ -91,7 +96,9 @@ typedef struct cp_engine {
 int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz);
 void cp_engine_free(cp_engine *e);
 
-/* Apply a batch. Returns 0 when every effect is stored, -1 when Redis is
+/* Apply a batch: evs in offset order per partition, with the wall-clock
+ * steps of quiet partitions among them (offset CP_TICK_OFFSET); clocks:
+ * every assigned partition's clock. Returns 0 when every effect is stored, -1 when Redis is
  * unreachable or failed (e->redis.err says why): nothing is lost, the
  * caller retries the same batch later (replays are skipped by offset). */
 int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,

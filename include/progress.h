@@ -24,11 +24,14 @@ typedef struct cp_pending {
 
 typedef struct cp_partition {
     int32_t partition;
-    int64_t next;          /* first offset not yet handled; -1 unknown */
-    int64_t clock_ms;      /* largest accepted ts; CP_CLOCK_UNSET if none */
-    int64_t handled_clock; /* the clock just after offset next-1 */
-    int64_t committed;     /* last offset sent in a commit; -1 none */
-    cp_pending *pend;      /* ring of in-flight dead letters, ascending */
+    int64_t next;            /* first offset not yet handled; -1 unknown */
+    int64_t clock_ms;        /* largest accepted ts; CP_CLOCK_UNSET if none */
+    int64_t handled_clock;   /* the clock just after offset next-1 */
+    int64_t committed;       /* last offset sent in a commit; -1 none */
+    int64_t committed_clock; /* ... and the clock sent with it */
+    int64_t read_next;       /* offset after the last message taken from Kafka */
+    int64_t seen_ms;         /* monotonic ms a message of it was last taken (or assigned) */
+    cp_pending *pend;        /* ring of in-flight dead letters, ascending */
     size_t head, count, cap;
 } cp_partition;
 
@@ -53,6 +56,10 @@ cp_partition *cp_progress_find(cp_progress *p, int32_t partition);
  * rejected and its dead letter is recorded as pending). clock_after is the
  * partition clock just after it. */
 void cp_progress_handled(cp_partition *part, int64_t offset, int64_t clock_after);
+
+/* The partition's clock stepped to clock_ms with the wall clock while it
+ * was quiet (contract 3): committed with the offset where it stands. */
+void cp_progress_clock_step(cp_partition *part, int64_t clock_ms);
 
 /* Record an in-flight dead letter at `offset`; -1 when out of memory. */
 int cp_progress_pending_add(cp_partition *part, int64_t offset);

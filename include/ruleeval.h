@@ -90,7 +90,8 @@ typedef struct cp_emit {
     int64_t call_ts;                    /* long call: answered */
     int points, asked_points;           /* rewards: granted and before the cap */
     int64_t balance;
-    char day[11]; /* rewards: the day the points count for */
+    char day[11];                   /* rewards: the day the points count for */
+    char team[CP_AGENT_ID_MAX + 1]; /* the agent's team when it was emitted */
     char buddy[CP_AGENT_ID_MAX + 1];
     double buddy_score;
     int has_buddy;
@@ -124,8 +125,11 @@ int cp_rules_after_event(cp_rule_ctx *c, const cp_event *ev, int64_t T, const cp
 /* After the windows moved to T without an event. */
 int cp_rules_after_slide(cp_rule_ctx *c, int64_t T, const cp_sums *win);
 
-/* Is a long-call deadline due at T? (The engine slides such agents.) */
-int cp_rules_deadline_due(const cp_rules *rules, const cp_agent_rules *ar, int64_t T);
+/* The earliest rule deadline after T (epoch ms; CP_NEVER when none): a
+ * long call reaching max_s, a threshold's cooldown ending. The engine
+ * evaluates the agent when its partition clock first reaches it
+ * (contract 3: time-driven rules at the partition clock). */
+int64_t cp_rules_next_deadline(const cp_rules *rules, const cp_agent_rules *ar, int64_t T);
 
 /* Grant points for a reward on `day` under the daily cap; returns the
  * points granted (0: nothing remains today). */

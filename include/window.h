@@ -114,6 +114,14 @@ void cp_wstore_move(const cp_wstore *w, const cp_windows *ws, int i, int64_t T1,
 /* Would any window's value differ between clock T1 and T2 (T1 <= T2)? */
 int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64_t T2);
 
+/* The first instant after T at which some window's sums differ from
+ * their value at T: the start of the bucket in which the oldest bucket
+ * inside a sliding window leaves it, or the next calendar day when the
+ * day window holds anything. CP_NEVER when no window holds anything
+ * (contract 3: windows slide as the partition clock moves). Epoch ms. */
+#define CP_NEVER INT64_MAX
+int64_t cp_wstore_next_change(const cp_wstore *w, const cp_windows *ws, int64_t T);
+
 /* Find a bucket; NULL when absent. */
 const cp_bucket *cp_wstore_find(const cp_wstore *w, int64_t b);
 

@@ -2,10 +2,13 @@
  *
  * Each event is applied at its own clock Te: the larger of the agent's
  * clock so far, its partition's clock just after the event, and its ts.
- * The window sums move from one Te to the next by taking out the buckets
- * that leave (cp_wstore_move) and taking in the event, so running the rules
- * after every event costs a few additions, not a window sum. Buckets are
- * pruned only at the end, at the batch's clock T. */
+ * Between two of its events the agent is evaluated again only where its
+ * partition's clock reaches one of its deadlines: the first such point is
+ * found by a binary search in the lane, so a quiet stretch costs nothing.
+ * The window sums move from one clock to the next by taking out the
+ * buckets that leave (cp_wstore_move) and taking in the event, so running
+ * the rules costs a few additions, not a window sum. Buckets are pruned
+ * only at the end, at the lane's last clock. */
 #include "agentstep.h"
 
 #include <string.h>
@@ -54,48 +57,126 @@ static uint32_t changed_windows(const cp_step_ctx *c, const cp_agent *a, const c
     return mask;
 }
 
-int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs, const int32_t *next,
-                  int32_t head, int64_t T, cp_step *out) {
-    cp_sums win[CP_WINDOWS_MAX];
-    int64_t before = a->as_of, now = a->as_of;
-    cp_rule_ctx rc = {c->rules, c->ws,   c->daily_cap, c->lateness_ms,
-                      a->id,    a->team, &a->rules,    &out->emits};
+static int64_t next_due(const cp_step_ctx *c, const cp_agent *a, int64_t now) {
+    if (now == CP_NO_CLOCK)
+        return CP_NEVER;
+    int64_t w = cp_wstore_next_change(&a->w, c->ws, now);
+    int64_t r = cp_rules_next_deadline(c->rules, &a->rules, now);
+    return r < w ? r : w;
+}
 
+int64_t cp_agent_next_due(const cp_step_ctx *c, const cp_agent *a) {
+    return next_due(c, a, a->as_of);
+}
+
+/* The first index in l->clock[lo, hi) whose clock reaches t (hi: none). */
+static int32_t lane_find(const cp_lane *l, int32_t lo, int32_t hi, int64_t t) {
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (l->clock[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static const cp_lane *lane_of(const cp_timeline *tl, int32_t partition) {
+    if (partition < 0 || (size_t)partition >= tl->nlanes || tl->lanes[partition].n == 0)
+        return NULL;
+    return &tl->lanes[partition];
+}
+
+/* The agent as it walks: its windows at `now` and its rule context. */
+typedef struct walk {
+    const cp_step_ctx *c;
+    cp_agent *a;
+    cp_sums win[CP_WINDOWS_MAX];
+    int64_t now;
+    cp_rule_ctx rc;
+} walk;
+
+/* Evaluate the agent where the clock first reaches each of its deadlines
+ * among the points l->clock[lo, hi). */
+static int walk_lane(walk *k, const cp_lane *l, int32_t lo, int32_t hi) {
+    while (l && lo < hi && l->clock[hi - 1] > k->now) {
+        int64_t due = next_due(k->c, k->a, k->now);
+        if (due == CP_NEVER || l->clock[hi - 1] < due)
+            return 0;
+        lo = lane_find(l, lo, hi, due);
+        int64_t Tc = l->clock[lo++];
+        move(k->c, k->a, k->win, k->now, Tc);
+        k->now = Tc;
+        if (cp_rules_after_slide(&k->rc, Tc, k->win) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One of the agent's own events, at its point of the lane. */
+static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
+    const cp_event *ev = be->ev;
+    int64_t Te = k->now;
+    if (be->clock_ms > Te)
+        Te = be->clock_ms;
+    if (ev->ts_ms > Te)
+        Te = ev->ts_ms;
+    /* taken before the event changes anything: a replay or a duplicate
+     * still passes the deadlines its point reaches */
+    int64_t due = Te > k->now ? next_due(k->c, k->a, k->now) : CP_NEVER;
+    if (Te != k->now)
+        move(k->c, k->a, k->win, k->now, Te);
+    k->now = Te;
+    int applied = out->delta.applied;
+    if (cp_agent_apply(k->a, k->c->ws, ev, be->partition, be->offset, Te, &out->delta) != 0)
+        return -1;
+    if (out->delta.applied == applied)
+        return due <= Te ? cp_rules_after_slide(&k->rc, Te, k->win) : 0;
+    take_in(k->c, k->a, k->win, ev, Te);
+    k->rc.team = k->a->team;
+    return cp_rules_after_event(&k->rc, ev, Te, k->win);
+}
+
+int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
+                  const cp_timeline *tl, int32_t head, cp_step *out) {
+    walk k;
+    int64_t before = a->as_of;
+    int32_t part = a->partition, from = 0;
+    const cp_lane *lane = lane_of(tl, part);
+
+    memset(k.win, 0, sizeof(k.win));
+    k.c = c;
+    k.a = a;
+    k.now = a->as_of;
+    k.rc = (cp_rule_ctx){c->rules, c->ws,   c->daily_cap, c->lateness_ms,
+                         a->id,    a->team, &a->rules,    &out->emits};
     cp_agent_delta_reset(&out->delta);
     cp_emits_clear(&out->emits);
+    out->windows = 0;
+    out->store = 0;
     cp_agent_rules_clean(&a->rules);
-    memset(win, 0, sizeof(win));
-    if (now != CP_NO_CLOCK)
-        move(c, a, win, CP_NO_CLOCK, now);
-    for (int32_t i = head; i >= 0; i = next[i]) {
-        const cp_event *ev = evs[i].ev;
-        int64_t Te = now;
-        if (evs[i].clock_ms > Te)
-            Te = evs[i].clock_ms;
-        if (ev->ts_ms > Te)
-            Te = ev->ts_ms;
-        if (Te != now)
-            move(c, a, win, now, Te);
-        now = Te;
-        int applied = out->delta.applied;
-        if (cp_agent_apply(a, c->ws, ev, evs[i].partition, evs[i].offset, Te, &out->delta) != 0)
+    if (k.now != CP_NO_CLOCK)
+        move(c, a, k.win, CP_NO_CLOCK, k.now);
+    for (int32_t i = head; i >= 0; i = tl->next[i]) {
+        if (evs[i].partition != part) { /* the agent's key moved: another lane */
+            part = evs[i].partition;
+            lane = lane_of(tl, part);
+            from = 0;
+        }
+        if (walk_lane(&k, lane, from, tl->pos[i]) != 0 || walk_event(&k, &evs[i], out) != 0)
             return -1;
-        if (out->delta.applied == applied)
-            continue; /* a replay or a duplicate changes nothing */
-        take_in(c, a, win, ev, Te);
-        rc.team = a->team;
-        if (cp_rules_after_event(&rc, ev, Te, win) != 0)
-            return -1;
+        from = tl->pos[i] + 1;
     }
-    if (T < now)
-        T = now;
-    if (T != now || head < 0) {
-        move(c, a, win, now, T);
-        if (cp_rules_after_slide(&rc, T, win) != 0)
-            return -1;
-    }
+    if (lane && walk_lane(&k, lane, from, lane->n) != 0)
+        return -1;
+    /* nothing is due up to the lane's end: the windows keep their values */
+    int64_t T = lane && lane->clock[lane->n - 1] > k.now ? lane->clock[lane->n - 1] : k.now;
+    if (T != k.now)
+        move(c, a, k.win, k.now, T);
+    if (T == CP_NO_CLOCK)
+        return 0;
     cp_agent_advance(a, c->ws, T, c->lateness_ms, &out->delta);
-    out->windows = changed_windows(c, a, win, out->delta.applied);
+    out->windows = changed_windows(c, a, k.win, out->delta.applied);
     out->store = out->delta.noffsets || out->windows || before != a->as_of || out->delta.ndropped ||
                  out->emits.n || a->rules.dirty_rules || a->rules.calls_dirty ||
                  a->rules.points_dirty;

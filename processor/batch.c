@@ -72,6 +72,15 @@ int cp_batch_add_event(cp_batch *b, const cp_event *ev, int32_t partition, int64
     return 0;
 }
 
+int cp_batch_add_tick(cp_batch *b, int32_t partition, int64_t clock_ms) {
+    cp_event *slot = cp_batch_slot(b);
+    if (!slot || cp_batch_add_message(b, partition, CP_TICK_OFFSET, clock_ms, -1) != 0)
+        return -1;
+    memset(slot, 0, sizeof(*slot));
+    cp_batch_commit_event(b, partition, CP_TICK_OFFSET, clock_ms);
+    return 0;
+}
+
 const cp_batch_event *cp_batch_events(cp_batch *b) {
     for (size_t i = 0; i < b->nevents; i++)
         b->bevs[i].ev = &b->events[i];

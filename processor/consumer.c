@@ -81,6 +81,7 @@ typedef struct cp_consumer {
     cp_publisher boards;  /* leaderboard updates */
     int boards_recovered; /* unacknowledged board messages produced again */
     int64_t polled_ms;    /* when the polled messages' first one was taken */
+    int64_t judged_ms;    /* when the batch being judged was */
     int paused;           /* partitions paused while Redis is down */
     int64_t retry_at;     /* monotonic ms of the next apply attempt */
     int64_t backoff_ms;   /* 0 while Redis is fine */
@@ -191,6 +192,8 @@ static void judge_message(cp_consumer *c, const rd_kafka_message_t *m, cp_event 
     cp_partition *part = cp_progress_find(&c->progress, m->partition);
     if (!part) /* not ours any more (revoked while in hand) */
         return;
+    part->read_next = m->offset + 1;
+    part->seen_ms = c->judged_ms;
     if (d->reject == CP_OK && m->key_len > c->limits.max_bytes) {
         d->reject = CP_REJ_TOO_LARGE;
         snprintf(d->detail, sizeof(d->detail), "message key is %zu bytes, the limit is %zu",
@@ -280,6 +283,7 @@ static void out_of_memory(cp_consumer *c, rd_kafka_message_t **msgs, size_t n) {
 
 /* Judge decoded messages in order and release them. */
 static void judge_all(cp_consumer *c, rd_kafka_message_t **msgs, cp_event *events, size_t n) {
+    c->judged_ms = cp_now_mono_ms();
     for (size_t i = 0; i < n; i++) {
         judge_message(c, msgs[i], &events[i], &c->decoded[i]);
         rd_kafka_message_destroy(msgs[i]);
@@ -372,7 +376,9 @@ static void mark_handled(cp_consumer *c, cp_batch *b) {
         if (m->appended_ms > 0)
             cp_hist_add(&c->stored_latency, (double)(now - m->appended_ms));
         cp_partition *part = cp_progress_find(&c->progress, m->partition);
-        if (part)
+        if (part && m->offset == CP_TICK_OFFSET)
+            cp_progress_clock_step(part, m->clock_after);
+        else if (part)
             cp_progress_handled(part, m->offset, m->clock_after);
     }
     cp_batch_clear(b);
@@ -507,6 +513,8 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
         snprintf(c->err, c->errsz, "out of memory on partition assignment");
         c->fatal = 1;
     }
+    for (size_t i = 0; i < c->progress.n; i++) /* quiet from now on, if nothing comes */
+        c->progress.parts[i].seen_ms = cp_now_mono_ms();
     cp_part_clock *clocks = malloc(sizeof(*clocks) * (size_t)(parts->cnt + 1));
     for (int i = 0; i < parts->cnt; i++) {
         const cp_partition *part = cp_progress_find(&c->progress, parts->elems[i].partition);
@@ -655,8 +663,39 @@ static void log_progress(cp_consumer *c) {
     c->last_stats = v;
 }
 
+/* Has the partition no unread message, as far as the last fetch tells? */
+static int caught_up(cp_consumer *c, const cp_partition *p) {
+    int64_t lo = -1, hi = -1;
+    return rd_kafka_get_watermark_offsets(c->rk, c->cfg->input_topic, p->partition, &lo, &hi) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR &&
+           hi >= 0 && p->read_next >= 0 && hi <= p->read_next;
+}
+
+/* A quiet floor still moves (contract 3): a partition with no unread
+ * message for windows.idle_s lets its clock follow the wall clock, never
+ * ahead of it and never back, in steps of at least a second. A step is a
+ * point of the batch like an event: its agents' windows slide and their
+ * deadlines pass, it is stored, then committed with the partition. */
+static void follow_wall_clock(cp_consumer *c, int64_t mono) {
+    int64_t wall = cp_now_wall_ms(), quiet_ms = (int64_t)c->cfg->idle_s * 1000;
+    if (quiet_ms <= 0 || c->backoff_ms || c->paused)
+        return;
+    for (size_t i = 0; i < c->progress.n; i++) {
+        cp_partition *p = &c->progress.parts[i];
+        if (p->clock_ms == CP_CLOCK_UNSET || wall - p->clock_ms < 1000 ||
+            mono - p->seen_ms < quiet_ms || !caught_up(c, p))
+            continue;
+        if (cp_batch_add_tick(&c->batch, p->partition, wall) != 0) {
+            cp_warn("out of memory: partition %d's clock waits", (int)p->partition);
+            return;
+        }
+        p->clock_ms = wall;
+    }
+}
+
 static void service(cp_consumer *c) {
     int64_t now = cp_now_mono_ms();
+    follow_wall_clock(c, now);
     cp_output_produce(&c->out, 0); /* recovered from outboxes, and retries */
     rd_kafka_poll(c->producer, 0);
     if (!c->engine.inflight && !c->backoff_ms) /* acknowledged: out of the outboxes */

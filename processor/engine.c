@@ -3,11 +3,13 @@
  * One batch:
  *   group   events by agent, keeping each agent's events in offset order;
  *   load    read the states of agents not cached (pipelined);
+ *   lanes   per partition, the clock points of the batch in offset order
+ *           (its events and its wall-clock steps: agentstep.h);
+ *   due     quiet agents whose next deadline (a window about to change, a
+ *           long call, a cooldown) their partition's clock reaches;
  *   apply   per agent: skip replayed offsets and duplicate ids, add the
- *           rest to its panes, move it to its clock T (the larger of its
- *           partition's clock and its own newest event);
- *   slide   agents of partitions whose clock crossed a bucket, when their
- *           windows change without an event of their own;
+ *           rest to its panes, run its rules at each of its events and at
+ *           each point where its clock passes a deadline;
  *   write   one versioned script per agent (pipelined), then the index.
  * A write refused for a stale version (another process wrote the agent)
  * reloads that agent and applies its events again; replays are skipped by
@@ -33,13 +35,10 @@ struct cp_work {
     char id[CP_AGENT_ID_MAX + 1];
     cp_agent *agent;
     int32_t head, tail; /* events of this agent in the batch; -1: a slide */
-    int32_t partition;  /* of its last event in the batch */
-    int64_t max_ts;     /* of its events in the batch */
-    int64_t T;
-    cp_step step;   /* what the batch changed */
-    cp_outbox msgs; /* its alerts and rewards as messages */
-    int commands;   /* Redis commands of its write */
-    int done;       /* 0 to do, 1 nothing to store, 2 stored, 3 sent */
+    cp_step step;       /* what the batch changed */
+    cp_outbox msgs;     /* its alerts and rewards as messages */
+    int commands;       /* Redis commands of its write */
+    int done;           /* 0 to do, 1 nothing to store, 2 stored, 3 sent */
 };
 
 int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz) {
@@ -74,7 +73,9 @@ void cp_engine_free(cp_engine *e) {
     free(e->next);
     free(e->index_pending);
     free(e->idle);
-    free(e->slid);
+    free(e->pos);
+    free(e->lane_clock);
+    free(e->lanes);
     free(e->clock_at);
     cp_agentmap_free(&e->agents);
     cp_store_free(&e->store);
@@ -87,7 +88,7 @@ int cp_engine_ready(cp_engine *e) {
 
 /* ---- work items ------------------------------------------------------------ */
 
-static cp_work *add_work(cp_engine *e, cp_agent *a, int64_t T) {
+static cp_work *add_work(cp_engine *e, cp_agent *a) {
     if (e->nwork == e->capwork) {
         size_t cap = e->capwork ? e->capwork * 2 : 256;
         cp_work *w = realloc(e->work, cap * sizeof(*w));
@@ -101,9 +102,6 @@ static cp_work *add_work(cp_engine *e, cp_agent *a, int64_t T) {
     snprintf(w->id, sizeof(w->id), "%s", a->id);
     w->agent = a;
     w->head = w->tail = -1;
-    w->partition = a->partition;
-    w->max_ts = CP_NO_CLOCK;
-    w->T = T;
     w->done = 0;
     w->commands = 0;
     cp_outbox_clear(&w->msgs);
@@ -150,16 +148,15 @@ static int group(cp_engine *e, const cp_batch_event *evs, size_t n) {
     }
     for (size_t i = 0; i < n; i++) {
         const cp_event *ev = evs[i].ev;
+        e->next[i] = -1;
+        if (evs[i].offset == CP_TICK_OFFSET)
+            continue; /* a clock point of its lane only */
         cp_agent *a = cp_agentmap_get(&e->agents, ev->agent_id, ev->agent_id_len);
         if (!a)
             return -1;
-        cp_work *w = a->slot >= 0 ? &e->work[a->slot] : add_work(e, a, CP_NO_CLOCK);
+        cp_work *w = a->slot >= 0 ? &e->work[a->slot] : add_work(e, a);
         if (!w)
             return -1;
-        e->next[i] = -1;
-        w->partition = evs[i].partition;
-        if (ev->ts_ms > w->max_ts)
-            w->max_ts = ev->ts_ms;
         if (w->tail >= 0)
             e->next[w->tail] = (int32_t)i;
         else
@@ -202,47 +199,62 @@ static int load_work(cp_engine *e) {
     return 0;
 }
 
-/* ---- apply ----------------------------------------------------------------- */
-
-/* The agent's clock for this batch: its partition's, its newest event's,
- * and never earlier than what it already showed. */
-static int64_t agent_clock(const cp_engine *e, const cp_work *w) {
-    int64_t T = w->agent->as_of;
-    int64_t c = clock_of(e, w->partition);
-    if (c > T)
-        T = c;
-    if (w->max_ts > T)
-        T = w->max_ts;
-    return T;
-}
-
 /* ---- slide ----------------------------------------------------------------- */
 
-static int64_t slid_clock(cp_engine *e, int32_t partition) {
-    for (size_t i = 0; i < e->nslid; i++)
-        if (e->slid[i].partition == partition)
-            return e->slid[i].clock_ms;
-    return CP_NO_CLOCK;
-}
-
-static void set_slid_clock(cp_engine *e, int32_t partition, int64_t clock) {
-    for (size_t i = 0; i < e->nslid; i++) {
-        if (e->slid[i].partition == partition) {
-            e->slid[i].clock_ms = clock;
-            return;
-        }
+/* The batch's clock points per partition (agentstep.h), with each event's
+ * place in its partition's lane. */
+static int build_lanes(cp_engine *e, const cp_batch_event *evs, size_t n) {
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((size_t)evs[i].partition + 1 > np)
+            np = (size_t)evs[i].partition + 1;
+    if (np > e->caplanes) {
+        cp_lane *l = realloc(e->lanes, np * sizeof(*l));
+        if (!l)
+            return -1;
+        e->lanes = l;
+        e->caplanes = np;
     }
-    cp_part_clock *s = realloc(e->slid, (e->nslid + 1) * sizeof(*s));
-    if (!s)
-        return;
-    e->slid = s;
-    e->slid[e->nslid++] = (cp_part_clock){partition, clock};
+    int32_t *pos = realloc(e->pos, (n ? n : 1) * sizeof(*pos));
+    int64_t *clk = pos ? realloc(e->lane_clock, (n ? n : 1) * sizeof(*clk)) : NULL;
+    if (pos)
+        e->pos = pos;
+    if (!pos || !clk)
+        return -1;
+    e->lane_clock = clk;
+    memset(e->lanes, 0, np * sizeof(*e->lanes));
+    for (size_t i = 0; i < n; i++) /* count, then give each lane its stretch */
+        e->lanes[evs[i].partition].n++;
+    size_t at = 0;
+    for (size_t p = 0; p < np; p++) {
+        e->lanes[p].clock = clk + at;
+        at += (size_t)e->lanes[p].n;
+        e->lanes[p].n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cp_lane *l = &e->lanes[evs[i].partition];
+        pos[i] = l->n;
+        clk[l->clock - clk + l->n++] = evs[i].clock_ms;
+    }
+    e->nlanes = np;
+    e->timeline = (cp_timeline){e->lanes, np, e->pos, e->next};
+    return 0;
 }
 
-/* Has the partition's clock entered a new bucket or day since it last slid? */
-static int clock_moved(const cp_engine *e, int64_t from, int64_t to) {
-    return from == CP_NO_CLOCK || cp_bucket_of(&e->ws, to) != cp_bucket_of(&e->ws, from) ||
-           cp_day_number(to, e->ws.day_offset_min) != cp_day_number(from, e->ws.day_offset_min);
+/* The last clock of a partition's lane in this batch; CP_NO_CLOCK if none. */
+static int64_t lane_end(const cp_engine *e, int32_t partition) {
+    if (partition < 0 || (size_t)partition >= e->nlanes || e->lanes[partition].n == 0)
+        return CP_NO_CLOCK;
+    return e->lanes[partition].clock[e->lanes[partition].n - 1];
+}
+
+/* A cached agent's next deadline, computed once per change of its state. */
+static int64_t agent_due(cp_engine *e, cp_agent *a) {
+    if (!a->due_known) {
+        a->due = cp_agent_next_due(&e->step, a);
+        a->due_known = 1;
+    }
+    return a->due;
 }
 
 /* An agent with empty windows and no id inside the lateness horizon needs
@@ -270,39 +282,41 @@ static int note_idle(cp_engine *e, const cp_agent *a) {
     return 0;
 }
 
-/* Work items for quiet agents whose windows slide at their partition's
- * clock; idle agents leave the cache. */
-static int plan_slides(cp_engine *e, const cp_part_clock *clocks, size_t nclocks) {
+/* Work items for quiet agents whose partition's clock reaches their next
+ * deadline in this batch. When the latest clock enters a new bucket, idle
+ * agents leave the cache. Agents with events are in work already. */
+static int plan_due(cp_engine *e) {
     cp_agentmap_iter it;
-    int any = 0;
-    for (size_t i = 0; i < nclocks; i++) {
-        if (clocks[i].clock_ms == CP_NO_CLOCK)
-            continue;
-        if (clock_moved(e, slid_clock(e, clocks[i].partition), clocks[i].clock_ms))
-            any = 1;
-    }
-    if (!any)
+    int64_t latest = CP_NO_CLOCK, min_due = CP_NEVER;
+    for (size_t p = 0; p < e->nlanes; p++)
+        if (lane_end(e, (int32_t)p) > latest)
+            latest = lane_end(e, (int32_t)p);
+    if (latest == CP_NO_CLOCK ||
+        (latest < e->min_due && cp_bucket_of(&e->ws, latest) == e->swept_bucket))
         return 0;
+    e->swept_bucket = cp_bucket_of(&e->ws, latest);
     for (cp_agent *a = cp_agentmap_first(&e->agents, &it); a;
          a = cp_agentmap_next(&e->agents, &it)) {
-        int64_t clock = clock_of(e, a->partition);
-        if (a->slot >= 0 || !a->loaded || clock == CP_NO_CLOCK || clock <= a->as_of ||
-            !clock_moved(e, slid_clock(e, a->partition), clock))
+        if (a->slot >= 0 || !a->loaded)
             continue;
-        if (cp_wstore_slides(&a->w, &e->ws, a->as_of, clock) ||
-            cp_rules_deadline_due(&e->cfg->rules, &a->rules, clock)) {
-            if (!add_work(e, a, clock))
+        int64_t end = lane_end(e, a->partition), due = agent_due(e, a);
+        if (end != CP_NO_CLOCK && end > a->as_of && due <= end) {
+            if (!add_work(e, a))
                 return -1;
-        } else if (idle(e, a, clock)) {
+            continue;
+        }
+        int64_t clock = clock_of(e, a->partition);
+        if (due == CP_NEVER && clock != CP_NO_CLOCK && idle(e, a, clock)) {
             /* its hashes are final: it leaves the cache, then the index */
             if (note_idle(e, a) != 0)
                 return -1;
             cp_agentmap_remove(&e->agents, a);
+            continue;
         }
+        if (due < min_due)
+            min_due = due;
     }
-    for (size_t i = 0; i < nclocks; i++)
-        if (clocks[i].clock_ms != CP_NO_CLOCK)
-            set_slid_clock(e, clocks[i].partition, clocks[i].clock_ms);
+    e->min_due = min_due; /* agents stepped in this batch lower it again */
     return 0;
 }
 
@@ -320,8 +334,12 @@ static int compute_round(cp_engine *e, const cp_batch_event *evs) {
         cp_work *w = &e->work[i];
         if (w->done)
             continue;
-        if (cp_agent_step(&e->step, w->agent, evs, e->next, w->head, w->T, &w->step) != 0)
+        if (cp_agent_step(&e->step, w->agent, evs, &e->timeline, w->head, &w->step) != 0)
             return -1;
+        w->agent->due = cp_agent_next_due(&e->step, w->agent);
+        w->agent->due_known = 1;
+        if (w->agent->due < e->min_due)
+            e->min_due = w->agent->due;
         if (!w->step.store) {
             count_outcome(e, w);
             w->done = 1;
@@ -344,9 +362,9 @@ static int lookup_buddies(cp_engine *e) {
         cp_work *w = &e->work[i];
         for (size_t k = 0; w->done == 0 && k < w->step.emits.n; k++) {
             cp_emit *m = &w->step.emits.v[k];
-            if (m->kind == CP_EMIT_ALERT && m->firing && w->agent->team[0]) {
+            if (m->kind == CP_EMIT_ALERT && m->firing && m->team[0]) {
                 cp_redis_appendf(&e->redis, "ZREVRANGE %slb:team:%s:%s 0 1 WITHSCORES",
-                                 e->cfg->redis_prefix, w->agent->team, buddy_window(e, m));
+                                 e->cfg->redis_prefix, m->team, buddy_window(e, m));
                 asked++;
             }
         }
@@ -355,7 +373,7 @@ static int lookup_buddies(cp_engine *e) {
         cp_work *w = &e->work[i];
         for (size_t k = 0; w->done == 0 && k < w->step.emits.n; k++) {
             cp_emit *m = &w->step.emits.v[k];
-            if (m->kind != CP_EMIT_ALERT || !m->firing || !w->agent->team[0])
+            if (m->kind != CP_EMIT_ALERT || !m->firing || !m->team[0])
                 continue;
             redisReply *r = cp_redis_read(&e->redis);
             if (!r)
@@ -376,10 +394,11 @@ static int lookup_buddies(cp_engine *e) {
 
 /* The emissions of a work item as messages. */
 static int build_messages(cp_engine *e, cp_work *w) {
-    cp_message_ctx mc = {w->agent->id, w->agent->team, &e->ws, e->cfg->daily_cap};
+    cp_message_ctx mc = {w->agent->id, "", &e->ws, e->cfg->daily_cap};
     cp_outbox_clear(&w->msgs);
     for (size_t k = 0; k < w->step.emits.n; k++) {
         const cp_emit *m = &w->step.emits.v[k];
+        mc.team = m->team; /* its team when it was emitted */
         char *json = cp_message_json(&mc, m);
         if (!json || cp_outbox_push(&w->msgs, m->kind, w->agent->id, m->id, json) != 0)
             return -1;
@@ -522,7 +541,7 @@ static void index_agent(void *ctx, const char *id, size_t len) {
     if (cp_validate_agent_id(id, len, &why) != 0 || cp_agentmap_find(&e->agents, id, len))
         return;
     if ((a = cp_agentmap_get(&e->agents, id, len)) != NULL)
-        add_work(e, a, CP_NO_CLOCK);
+        add_work(e, a);
 }
 
 /* Cache the agents of newly assigned partitions so their windows slide.
@@ -562,6 +581,7 @@ void cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n) {
     memcpy(p, partitions, n * sizeof(*p));
     e->index_pending = p;
     e->nindex_pending = n;
+    e->min_due = INT64_MIN; /* the agents it loads are looked at in the next batch */
 }
 
 void cp_engine_revoke(cp_engine *e) {
@@ -569,22 +589,10 @@ void cp_engine_revoke(cp_engine *e) {
         fail_batch(e);
     cp_agentmap_clear(&e->agents);
     e->nindex_pending = 0;
-    e->nslid = 0;
+    e->min_due = INT64_MIN;
 }
 
 /* ---- the batch ---------------------------------------------------------------- */
-
-/* Every pending item's clock for this batch (never earlier than before). */
-static void set_clocks(cp_engine *e) {
-    for (size_t i = 0; i < e->nwork; i++) {
-        cp_work *w = &e->work[i];
-        if (w->done)
-            continue;
-        int64_t T = agent_clock(e, w);
-        if (T > w->T)
-            w->T = T;
-    }
-}
 
 /* Index the batch's partition clocks by partition id. */
 static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
@@ -630,13 +638,12 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
         return -1;
     e->evs = evs;
     if (keep_clocks(e, clocks, nclocks) != 0 || group(e, evs, n) != 0 ||
-        plan_slides(e, clocks, nclocks) != 0) {
+        build_lanes(e, evs, n) != 0 || plan_due(e) != 0) {
         snprintf(e->redis.err, sizeof(e->redis.err), "out of memory");
         goto fail;
     }
     if (load_work(e) != 0)
         goto fail;
-    set_clocks(e);
     if (send_round(e, evs) != 0 || cp_redis_flush(&e->redis) != 0)
         goto fail;
     e->inflight = 1;
@@ -653,7 +660,6 @@ int cp_engine_complete(cp_engine *e) {
     for (int attempt = 0; stale > 0 && attempt < STALE_RETRIES; attempt++) {
         if (refresh_stale(e) != 0 || load_work(e) != 0)
             goto fail;
-        set_clocks(e);
         if (send_round(e, e->evs) != 0)
             goto fail;
         stale = read_round(e);

@@ -55,6 +55,8 @@ int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *co
         if (cp_progress_metadata_parse(tp->metadata, tp->metadata_size, &part->clock_ms) != 0)
             part->clock_ms = CP_CLOCK_UNSET;
         part->handled_clock = part->clock_ms;
+        part->committed_clock = part->clock_ms;
+        part->read_next = part->next;
         if ((size_t)tp->partition + 1 > p->nslot)
             p->nslot = (size_t)tp->partition + 1;
     }
@@ -80,6 +82,11 @@ void cp_progress_handled(cp_partition *part, int64_t offset, int64_t clock_after
         part->next = offset + 1;
         part->handled_clock = clock_after;
     }
+}
+
+void cp_progress_clock_step(cp_partition *part, int64_t clock_ms) {
+    if (part->handled_clock == CP_CLOCK_UNSET || clock_ms > part->handled_clock)
+        part->handled_clock = clock_ms;
 }
 
 int cp_progress_pending_add(cp_partition *part, int64_t offset) {
@@ -145,7 +152,7 @@ rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const c
         cp_partition *part = &p->parts[i];
         int64_t clock;
         int64_t safe = cp_progress_safe(part, &clock);
-        if (safe < 0 || (!force && safe <= part->committed))
+        if (safe < 0 || (!force && safe <= part->committed && clock == part->committed_clock))
             continue;
         if (!list)
             list = rd_kafka_topic_partition_list_new((int)p->n);
@@ -162,6 +169,7 @@ rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const c
             }
         }
         part->committed = safe;
+        part->committed_clock = clock;
     }
     return list;
 }

@@ -48,6 +48,7 @@ cp_emit *cp_emit_new(cp_rule_ctx *c, int r, int64_t T, const cp_event *ev) {
     m->kind = m->rule->reward ? CP_EMIT_REWARD : CP_EMIT_ALERT;
     m->as_of = T;
     m->samples = -1;
+    snprintf(m->team, sizeof(m->team), "%s", c->team);
     if (ev)
         memcpy(m->event_id, ev->event_id, (size_t)ev->event_id_len + 1);
     return m;
@@ -173,15 +174,25 @@ int cp_rules_after_slide(cp_rule_ctx *c, int64_t T, const cp_sums *win) {
     return 0;
 }
 
-int cp_rules_deadline_due(const cp_rules *rules, const cp_agent_rules *ar, int64_t T) {
-    for (int r = 0; r < rules->n; r++) {
-        if (rules->v[r].kind != CP_RULE_LONG_CALL)
-            continue;
-        for (int i = 0; i < ar->nopen; i++)
-            if (!ar->open[i].fired && T - ar->open[i].ts >= rules->v[r].max_ms)
-                return 1;
+int64_t cp_rules_next_deadline(const cp_rules *rules, const cp_agent_rules *ar, int64_t T) {
+    int64_t next = CP_NEVER;
+    for (int r = 0; r < rules->n && r < ar->nstate; r++) {
+        const cp_rule *rule = &rules->v[r];
+        int64_t d;
+        if (rule->kind == CP_RULE_LONG_CALL && r < 64) {
+            for (int i = 0; i < ar->nopen; i++) {
+                d = ar->open[i].ts + rule->max_ms;
+                if (!(ar->open[i].fired & (1ULL << r)) && d > T && d < next)
+                    next = d;
+            }
+        } else if (rule->kind == CP_RULE_THRESHOLD && !ar->state[r].firing &&
+                   ar->state[r].seq > 0 && rule->cooldown_ms > 0) {
+            d = ar->state[r].fired_at + rule->cooldown_ms; /* it may fire again */
+            if (d > T && d < next)
+                next = d;
+        }
     }
-    return 0;
+    return next;
 }
 
 /* ---- codec --------------------------------------------------------------- */

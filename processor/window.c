@@ -221,3 +221,26 @@ int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64
     }
     return 0;
 }
+
+int64_t cp_wstore_next_change(const cp_wstore *w, const cp_windows *ws, int64_t T) {
+    int64_t next = CP_NEVER, bt = cp_bucket_of(ws, T);
+    for (int i = 0; i < ws->n; i++) {
+        int64_t n = ws->w[i].buckets;
+        if (n == 0) {
+            int64_t day = cp_day_number(T, ws->day_offset_min);
+            if (w->day == day && !cp_sums_is_zero(&w->day_sums)) {
+                int64_t end = cp_day_start_ms(day + 1, ws->day_offset_min);
+                next = end < next ? end : next;
+            }
+            continue;
+        }
+        /* the oldest bucket inside the window leaves when the clock
+         * enters bucket b + n */
+        uint32_t k = lower_bound(w, bt - n + 1);
+        if (k < w->n && w->bk[k].b <= bt) {
+            int64_t leaves = (w->bk[k].b + n) * ws->bucket_ms;
+            next = leaves < next ? leaves : next;
+        }
+    }
+    return next;
+}

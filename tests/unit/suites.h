@@ -15,5 +15,6 @@ Suite *scorecard_suite(void);
 Suite *leaderboard_suite(void);
 Suite *wallview_suite(void);
 Suite *metrics_suite(void);
+Suite *agentstep_suite(void);
 
 #endif

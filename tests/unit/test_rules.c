@@ -386,8 +386,10 @@ START_TEST(test_long_call) {
     cp_rules_after_event(&f.ctx, &ans, DAY0, win);
     cp_rules_after_slide(&f.ctx, DAY0 + 899999, win);
     ck_assert_uint_eq(f.out.n, 0);
-    ck_assert(cp_rules_deadline_due(&f.cfg.rules, &f.ar, DAY0 + 900000));
+    /* the deadline the engine waits for, and none once it fired */
+    ck_assert_int_eq(cp_rules_next_deadline(&f.cfg.rules, &f.ar, DAY0 + 899999), DAY0 + 900000);
     cp_rules_after_slide(&f.ctx, DAY0 + 900000, win); /* 15 min: assist */
+    ck_assert_int_eq(cp_rules_next_deadline(&f.cfg.rules, &f.ar, DAY0 + 900000), CP_NEVER);
     ck_assert_uint_eq(f.out.n, 1);
     ck_assert_str_eq(f.out.v[0].id, "long-call:a1:c-x:firing");
     ck_assert(f.out.v[0].value == 900 && f.out.v[0].threshold == 900);
