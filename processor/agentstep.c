@@ -87,26 +87,39 @@ static const cp_lane *lane_of(const cp_timeline *tl, int32_t partition) {
     return &tl->lanes[partition];
 }
 
-/* The agent as it walks: its windows at `now` and its rule context. */
+/* The agent as it walks: its windows at `now`, its rule context, and its
+ * next deadline, which stays valid while its state does not change (the
+ * clock moving towards it changes nothing). */
 typedef struct walk {
     const cp_step_ctx *c;
     cp_agent *a;
     cp_sums win[CP_WINDOWS_MAX];
     int64_t now;
+    int64_t due;
+    int due_ok;
     cp_rule_ctx rc;
 } walk;
+
+static int64_t walk_due(walk *k) {
+    if (!k->due_ok) {
+        k->due = next_due(k->c, k->a, k->now);
+        k->due_ok = 1;
+    }
+    return k->due;
+}
 
 /* Evaluate the agent where the clock first reaches each of its deadlines
  * among the points l->clock[lo, hi). */
 static int walk_lane(walk *k, const cp_lane *l, int32_t lo, int32_t hi) {
     while (l && lo < hi && l->clock[hi - 1] > k->now) {
-        int64_t due = next_due(k->c, k->a, k->now);
+        int64_t due = walk_due(k);
         if (due == CP_NEVER || l->clock[hi - 1] < due)
             return 0;
         lo = lane_find(l, lo, hi, due);
         int64_t Tc = l->clock[lo++];
         move(k->c, k->a, k->win, k->now, Tc);
         k->now = Tc;
+        k->due_ok = 0;
         if (cp_rules_after_slide(&k->rc, Tc, k->win) != 0)
             return -1;
     }
@@ -123,15 +136,20 @@ static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
         Te = ev->ts_ms;
     /* taken before the event changes anything: a replay or a duplicate
      * still passes the deadlines its point reaches */
-    int64_t due = Te > k->now ? next_due(k->c, k->a, k->now) : CP_NEVER;
+    int64_t due = Te > k->now ? walk_due(k) : CP_NEVER;
     if (Te != k->now)
         move(k->c, k->a, k->win, k->now, Te);
     k->now = Te;
     int applied = out->delta.applied;
     if (cp_agent_apply(k->a, k->c->ws, ev, be->partition, be->offset, Te, &out->delta) != 0)
         return -1;
-    if (out->delta.applied == applied)
-        return due <= Te ? cp_rules_after_slide(&k->rc, Te, k->win) : 0;
+    if (out->delta.applied == applied) {
+        if (due > Te)
+            return 0;
+        k->due_ok = 0;
+        return cp_rules_after_slide(&k->rc, Te, k->win);
+    }
+    k->due_ok = 0;
     take_in(k->c, k->a, k->win, ev, Te);
     k->rc.team = k->a->team;
     return cp_rules_after_event(&k->rc, ev, Te, k->win);
@@ -148,6 +166,7 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     k.c = c;
     k.a = a;
     k.now = a->as_of;
+    k.due_ok = 0;
     k.rc = (cp_rule_ctx){c->rules, c->ws,   c->daily_cap, c->lateness_ms,
                          a->id,    a->team, &a->rules,    &out->emits};
     cp_agent_delta_reset(&out->delta);

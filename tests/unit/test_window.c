@@ -155,6 +155,39 @@ START_TEST(test_prune_and_slide) {
 }
 END_TEST
 
+/* The next instant a window changes: where the engine wakes a quiet agent
+ * (agentstep.h). At every instant before it, every window equals its value
+ * at T; at it, one differs. */
+START_TEST(test_next_change) {
+    cp_windows ws = make_windows(480); /* the day starts at 16:00 UTC */
+    cp_wstore w;
+    cp_sums one, at_T, later;
+    int oom;
+    memset(&one, 0, sizeof(one));
+    one.v[CP_S_MISSED] = 1;
+    cp_wstore_init(&w);
+    int64_t T = DAY0 + 3600000 + 25000; /* 01:00:25 UTC */
+    ck_assert_int_eq(cp_wstore_next_change(&w, &ws, T), CP_NEVER);
+    cp_wstore_add(&w, &ws, T - 20 * MIN, T, &one, &oom); /* 00:40: in the 60m window only */
+    cp_wstore_add(&w, &ws, T - 5 * MIN, T, &one, &oom);  /* 00:55: in both */
+    /* the 00:55 bucket leaves the 15m window when the clock enters 01:10 */
+    int64_t next = cp_wstore_next_change(&w, &ws, T);
+    ck_assert_int_eq(next, DAY0 + 70 * MIN);
+    for (int i = 0; i < ws.n; i++) {
+        cp_wstore_window(&w, &ws, i, T, &at_T);
+        cp_wstore_window(&w, &ws, i, next - 1, &later);
+        ck_assert(memcmp(&at_T, &later, sizeof(at_T)) == 0);
+    }
+    cp_wstore_window(&w, &ws, 0, next, &later);
+    ck_assert_int_eq(later.v[CP_S_MISSED], 0);
+    /* then the 00:40 bucket leaves the 60m window at 01:40 */
+    ck_assert_int_eq(cp_wstore_next_change(&w, &ws, next), DAY0 + 100 * MIN);
+    /* then only the day holds them: it ends at 16:00 UTC (local midnight) */
+    ck_assert_int_eq(cp_wstore_next_change(&w, &ws, DAY0 + 2 * 3600000), DAY0 + 16 * 3600000);
+    cp_wstore_free(&w);
+}
+END_TEST
+
 /* ---- the agent: replays, duplicates, team -------------------------------- */
 
 START_TEST(test_duplicates_and_replays) {
@@ -306,6 +339,7 @@ Suite *window_suite(void) {
     tcase_add_test(tc, test_day_window_at_offset);
     tcase_add_test(tc, test_late_events);
     tcase_add_test(tc, test_prune_and_slide);
+    tcase_add_test(tc, test_next_change);
     tcase_add_test(tc, test_duplicates_and_replays);
     tcase_add_test(tc, test_ids_pruned_past_lateness);
     tcase_add_test(tc, test_last_known_team);
