@@ -89,12 +89,10 @@ static void threshold_text(const cp_message_ctx *c, const cp_emit *m, char *buf,
         const char *side = r->op == CP_OP_GT || r->op == CP_OP_GE   ? "above the limit of"
                            : r->op == CP_OP_LT || r->op == CP_OP_LE ? "below the minimum of"
                                                                     : "at";
-        int n = snprintf(buf, size, "%s: %s %s is %s, %s %s (%lld %s).", agent, label, win, val,
-                         side, thr, (long long)m->samples, kpi_text[r->kpi].samples);
-        if (m->has_buddy && n > 0 && (size_t)n < size)
-            snprintf(buf + n, size - (size_t)n,
-                     " %s (score %.1f) does well on the same team and could help.", m->buddy,
-                     m->buddy_score);
+        /* the buddy is in its own field, not here: the sentence, like every
+         * field but buddy, is a function of the input (contract 3) */
+        snprintf(buf, size, "%s: %s %s is %s, %s %s (%lld %s).", agent, label, win, val, side, thr,
+                 (long long)m->samples, kpi_text[r->kpi].samples);
     } else if (m->no_samples) {
         snprintf(buf, size, "%s: no %s %s any more, so the %s alert is resolved.", agent,
                  kpi_text[r->kpi].samples, win, label);
