@@ -11,12 +11,12 @@
  *     deadline: a window about to change (a bucket leaving a sliding
  *     window, a new calendar day), a long call reaching max_s, a
  *     cooldown ending.
- * Deadlines depend only on the agent's state and the points only on the
- * input, so every batching (one event at a time, a backlog, a batch
- * retried after a Redis outage, a replay after a crash) evaluates the
- * agent at the same clocks and emits the same alerts and rewards. What
- * the step changed (delta, rule state, emissions) is what the engine
- * stores in one atomic write. */
+ * The agent's clock (as_of) is the clock of its last evaluation: nothing
+ * changes between it and its next deadline. Deadlines depend only on the
+ * agent's state and the points only on the input, so every batching (one event at a time, a
+ * backlog, a batch retried after a Redis outage, a replay after a crash) evaluates the agent at the
+ * same clocks and emits the same alerts and rewards. What the step changed (delta, rule state,
+ * emissions) is what the engine stores in one atomic write. */
 #ifndef CALLPULSE_AGENTSTEP_H
 #define CALLPULSE_AGENTSTEP_H
 
@@ -70,8 +70,8 @@ typedef struct cp_step {
 } cp_step;
 
 /* Run agent a through its events evs[head], evs[tl->next[head]], ... (head
- * -1: none, a quiet agent) and through the points of its partition's lane,
- * to the lane's last clock. -1 on out of memory. */
+ * -1: none, a quiet agent) and through the points of its partition's lane
+ * where its deadlines come due. -1 on out of memory. */
 int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
                   const cp_timeline *tl, int32_t head, cp_step *out);
 

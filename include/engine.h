@@ -60,6 +60,9 @@ typedef struct cp_engine {
     /* partitions (with their clocks) whose agent index must still be read */
     cp_part_clock *index_pending;
     size_t nindex_pending;
+    cp_part_clock *assigned; /* every assigned partition */
+    size_t nassigned;
+    int reindex;         /* a failed batch evicted agents: read the indexes again */
     size_t housekeeping; /* replies pending at the head of the pipeline */
     cp_step_ctx step;
     cp_outbox out;           /* committed alerts and rewards to produce */

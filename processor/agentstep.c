@@ -176,6 +176,13 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     cp_agent_rules_clean(&a->rules);
     if (k.now != CP_NO_CLOCK)
         move(c, a, k.win, CP_NO_CLOCK, k.now);
+    if (a->version > 0 && !a->written_known) {
+        /* just loaded: its KPI hashes hold its windows at its clock, written
+         * in the same atomic step as the state; rewriting them would only
+         * move their as_of */
+        memcpy(a->written, k.win, sizeof(k.win[0]) * (size_t)c->ws->n);
+        a->written_known = (1u << c->ws->n) - 1;
+    }
     for (int32_t i = head; i >= 0; i = tl->next[i]) {
         if (evs[i].partition != part) { /* the agent's key moved: another lane */
             part = evs[i].partition;
@@ -188,13 +195,12 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     }
     if (lane && walk_lane(&k, lane, from, lane->n) != 0)
         return -1;
-    /* nothing is due up to the lane's end: the windows keep their values */
-    int64_t T = lane && lane->clock[lane->n - 1] > k.now ? lane->clock[lane->n - 1] : k.now;
-    if (T != k.now)
-        move(c, a, k.win, k.now, T);
-    if (T == CP_NO_CLOCK)
+    /* Nothing is due from here to the lane's end, so the agent's clock (and
+     * its KPI hashes' as_of) stays at its last point: a function of the
+     * input, whatever the batching (contract 3). */
+    if (k.now == CP_NO_CLOCK)
         return 0;
-    cp_agent_advance(a, c->ws, T, c->lateness_ms, &out->delta);
+    cp_agent_advance(a, c->ws, k.now, c->lateness_ms, &out->delta);
     out->windows = changed_windows(c, a, k.win, out->delta.applied);
     out->store = out->delta.noffsets || out->windows || before != a->as_of || out->delta.ndropped ||
                  out->emits.n || a->rules.dirty_rules || a->rules.calls_dirty ||

@@ -72,6 +72,7 @@ void cp_engine_free(cp_engine *e) {
     free(e->work);
     free(e->next);
     free(e->index_pending);
+    free(e->assigned);
     free(e->idle);
     free(e->pos);
     free(e->lane_clock);
@@ -222,7 +223,8 @@ static int build_lanes(cp_engine *e, const cp_batch_event *evs, size_t n) {
     if (!pos || !clk)
         return -1;
     e->lane_clock = clk;
-    memset(e->lanes, 0, np * sizeof(*e->lanes));
+    if (np > 0) /* e->lanes may still be NULL when nothing came */
+        memset(e->lanes, 0, np * sizeof(*e->lanes));
     for (size_t i = 0; i < n; i++) /* count, then give each lane its stretch */
         e->lanes[evs[i].partition].n++;
     size_t at = 0;
@@ -582,6 +584,29 @@ void cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n) {
     e->index_pending = p;
     e->nindex_pending = n;
     e->min_due = INT64_MIN; /* the agents it loads are looked at in the next batch */
+    cp_part_clock *a = realloc(e->assigned, (n ? n : 1) * sizeof(*a));
+    if (!a)
+        return;
+    e->assigned = a;
+    for (size_t i = 0; i < n; i++) /* no pruning when read again: reindex() */
+        e->assigned[i] = (cp_part_clock){partitions[i].partition, CP_NO_CLOCK};
+    e->nassigned = n;
+}
+
+/* Agents evicted by a failed batch (quiet ones among them, which no event
+ * of theirs will bring back) are read again from their partitions' index
+ * before the next batch, so their deadlines pass at the right points. */
+static void reindex(cp_engine *e) {
+    if (!e->reindex || e->nindex_pending > 0)
+        return;
+    cp_part_clock *p = realloc(e->index_pending, (e->nassigned ? e->nassigned : 1) * sizeof(*p));
+    if (!p)
+        return;
+    memcpy(p, e->assigned, e->nassigned * sizeof(*p));
+    e->index_pending = p;
+    e->nindex_pending = e->nassigned;
+    e->reindex = 0;
+    e->min_due = INT64_MIN;
 }
 
 void cp_engine_revoke(cp_engine *e) {
@@ -589,6 +614,8 @@ void cp_engine_revoke(cp_engine *e) {
         fail_batch(e);
     cp_agentmap_clear(&e->agents);
     e->nindex_pending = 0;
+    e->nassigned = 0;
+    e->reindex = 0;
     e->min_due = INT64_MIN;
 }
 
@@ -625,6 +652,8 @@ static void fail_batch(cp_engine *e) {
     cp_board_ops_clear(&e->board_sent);
     if (e->redis.pending > 0) /* unread replies would answer later commands */
         cp_redis_disconnect(&e->redis);
+    if (e->nwork > 0)
+        e->reindex = 1;
     evict_all_work(e);
     clear_work(e);
     e->inflight = 0;
@@ -634,6 +663,7 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
                      size_t nclocks) {
     if (e->inflight && cp_engine_complete(e) != 0)
         return -1;
+    reindex(e);
     if (cp_redis_ensure(&e->redis) != 0 || load_index(e) != 0)
         return -1;
     e->evs = evs;
