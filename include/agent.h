@@ -69,17 +69,19 @@ typedef struct cp_agent {
     cp_idset ids;
     cp_agent_rules rules; /* alert and reward state, points */
     cp_agent_boards boards;
-    cp_sums written[CP_WINDOWS_MAX]; /* window sums in Redis, when known */
-    uint32_t written_known;          /* bit per window */
-    int loaded;                      /* state read from Redis (or known new) */
-    int64_t expire_set_ms;           /* wall time its keys' expiry was last renewed */
-    int64_t indexed_ms;              /* wall time it was last put in its partition's index */
-    int32_t indexed_partition;       /* ... of that partition */
-    int32_t outbox_indexed;          /* partition whose outbox index holds it, or -1 */
-    int32_t slot;                    /* engine scratch: its work item, or -1 */
-    int64_t due;                     /* engine: its next deadline (agentstep.h) ... */
-    int due_known;                   /* ... when set */
-    struct cp_agent *next;           /* hash chain of the agent map */
+    cp_sums written[CP_WINDOWS_MAX];   /* window sums in Redis, when known */
+    int64_t kpi_as_of[CP_WINDOWS_MAX]; /* the clock each window's sums last changed at (or
+                                          an event was applied): its KPI hash's as_of */
+    uint32_t written_known;            /* bit per window */
+    int loaded;                        /* state read from Redis (or known new) */
+    int64_t expire_set_ms;             /* wall time its keys' expiry was last renewed */
+    int64_t indexed_ms;                /* wall time it was last put in its partition's index */
+    int32_t indexed_partition;         /* ... of that partition */
+    int32_t outbox_indexed;            /* partition whose outbox index holds it, or -1 */
+    int32_t slot;                      /* engine scratch: its work item, or -1 */
+    int64_t due;                       /* engine: its next deadline (agentstep.h) ... */
+    int due_known;                     /* ... when set */
+    struct cp_agent *next;             /* hash chain of the agent map */
 } cp_agent;
 
 /* What applying a batch did to an agent, for building its Redis write. */

@@ -97,8 +97,23 @@ typedef struct walk {
     int64_t now;
     int64_t due;
     int due_ok;
+    int64_t changed_at[CP_WINDOWS_MAX]; /* the last point each window changed */
     cp_rule_ctx rc;
 } walk;
+
+/* Move the windows to clock `to`, noting which ones change there. */
+static void walk_move(walk *k, int64_t to) {
+    cp_sums before[CP_WINDOWS_MAX];
+    int n = k->c->ws->n;
+    if (to == k->now)
+        return;
+    memcpy(before, k->win, sizeof(before[0]) * (size_t)n);
+    move(k->c, k->a, k->win, k->now, to);
+    for (int i = 0; i < n; i++)
+        if (memcmp(&before[i], &k->win[i], sizeof(before[i])) != 0)
+            k->changed_at[i] = to;
+    k->now = to;
+}
 
 static int64_t walk_due(walk *k) {
     if (!k->due_ok) {
@@ -117,8 +132,7 @@ static int walk_lane(walk *k, const cp_lane *l, int32_t lo, int32_t hi) {
             return 0;
         lo = lane_find(l, lo, hi, due);
         int64_t Tc = l->clock[lo++];
-        move(k->c, k->a, k->win, k->now, Tc);
-        k->now = Tc;
+        walk_move(k, Tc);
         k->due_ok = 0;
         if (cp_rules_after_slide(&k->rc, Tc, k->win) != 0)
             return -1;
@@ -137,9 +151,7 @@ static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
     /* taken before the event changes anything: a replay or a duplicate
      * still passes the deadlines its point reaches */
     int64_t due = Te > k->now ? walk_due(k) : CP_NEVER;
-    if (Te != k->now)
-        move(k->c, k->a, k->win, k->now, Te);
-    k->now = Te;
+    walk_move(k, Te);
     int applied = out->delta.applied;
     if (cp_agent_apply(k->a, k->c->ws, ev, be->partition, be->offset, Te, &out->delta) != 0)
         return -1;
@@ -151,6 +163,8 @@ static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
     }
     k->due_ok = 0;
     take_in(k->c, k->a, k->win, ev, Te);
+    for (int i = 0; i < k->c->ws->n; i++) /* an applied event rewrites every hash */
+        k->changed_at[i] = Te;
     k->rc.team = k->a->team;
     return cp_rules_after_event(&k->rc, ev, Te, k->win);
 }
@@ -167,6 +181,7 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     k.a = a;
     k.now = a->as_of;
     k.due_ok = 0;
+    memcpy(k.changed_at, a->kpi_as_of, sizeof(k.changed_at));
     k.rc = (cp_rule_ctx){c->rules, c->ws,   c->daily_cap, c->lateness_ms,
                          a->id,    a->team, &a->rules,    &out->emits};
     cp_agent_delta_reset(&out->delta);
@@ -200,6 +215,7 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
      * input, whatever the batching (contract 3). */
     if (k.now == CP_NO_CLOCK)
         return 0;
+    memcpy(a->kpi_as_of, k.changed_at, sizeof(a->kpi_as_of));
     cp_agent_advance(a, c->ws, k.now, c->lateness_ms, &out->delta);
     out->windows = changed_windows(c, a, k.win, out->delta.applied);
     out->store = out->delta.noffsets || out->windows || before != a->as_of || out->delta.ndropped ||

@@ -408,8 +408,8 @@ static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sum
     args_str(s, "H");
     argf(s, "%d", 3 + w);
     size_t count = count_placeholder(s), pairs = 1;
-    args_str(s, "as_of");
-    argf(s, "%" PRId64, a->as_of);
+    args_str(s, "as_of"); /* when these sums became what they are (agentstep.h) */
+    argf(s, "%" PRId64, a->kpi_as_of[w]);
     for (int f = 0; f < KPI_FIELDS; f++) {
         if (diff && !(field_inputs(f) & changed))
             continue; /* its inputs did not move: neither did its text */

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,4 +549,76 @@ done:
     if (fd >= 0)
         close(fd);
     return status;
+}
+
+/* ---- faults on the test's Redis (chaos tests) ---------------------------- */
+
+static void reply_text(const redisReply *r, char *out, size_t outsz) {
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+        snprintf(out, outsz, "%.*s", (int)r->len, r->str);
+        break;
+    case REDIS_REPLY_INTEGER:
+        snprintf(out, outsz, "%lld", r->integer);
+        break;
+    case REDIS_REPLY_ARRAY:
+        snprintf(out, outsz, "array of %zu", r->elements);
+        break;
+    default:
+        snprintf(out, outsz, "(nil)");
+        break;
+    }
+}
+
+int h_redis_cmd(const h_env *e, int timeout_ms, char *out, size_t outsz, const char *fmt, ...) {
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisReply *r = NULL;
+    int rc = -1;
+    va_list ap;
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", e->redis_port, tv);
+    if (!c || c->err) {
+        snprintf(out, outsz, "no connection: %s", c ? c->errstr : "out of memory");
+        goto cleanup;
+    }
+    redisSetTimeout(c, tv);
+    va_start(ap, fmt);
+    r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (!r) {
+        snprintf(out, outsz, "no reply: %s", c->errstr);
+        goto cleanup;
+    }
+    reply_text(r, out, outsz);
+    rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
+cleanup:
+    if (r)
+        freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return rc;
+}
+
+void h_redis_freeze(h_env *e) {
+    ck_assert_msg(e->redis.pid > 0 && kill(e->redis.pid, SIGSTOP) == 0, "cannot SIGSTOP Redis");
+}
+
+void h_redis_thaw(h_env *e) {
+    ck_assert_msg(e->redis.pid > 0 && kill(e->redis.pid, SIGCONT) == 0, "cannot SIGCONT Redis");
+}
+
+int h_redis_shutdown(h_env *e, int timeout_ms) {
+    char out[256];
+    /* no reply is the normal outcome: the server closes as it exits */
+    if (h_redis_cmd(e, timeout_ms, out, sizeof(out), "SHUTDOWN") == 0 ||
+        strncmp(out, "no reply", 8) != 0)
+        fprintf(stderr, "SHUTDOWN answered %s\n", out);
+    int rc = h_wait(&e->redis, timeout_ms);
+    if (rc == -1 && e->redis.pid > 0) {
+        kill(e->redis.pid, SIGKILL);
+        waitpid(e->redis.pid, NULL, 0);
+        e->redis.pid = 0;
+    }
+    return rc;
 }

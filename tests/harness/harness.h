@@ -128,4 +128,24 @@ int h_http_get(int port, const char *path, const char **body);
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);
 
+/* ---- faults on the test's Redis (chaos tests) ---------------------------- */
+
+/* One command on the test's Redis over a fresh connection, like redis-cli:
+ * 0 with the reply as text in out (a status or string as is, an integer in
+ * decimal, "(nil)", or "array of N"); -1 when the reply is an error (its
+ * text in out) or there is none (connection refused or closed: out says
+ * so, as after SHUTDOWN). fmt is hiredis's (%s, %b, ...). The connection
+ * waits at most timeout_ms. */
+int h_redis_cmd(const h_env *e, int timeout_ms, char *out, size_t outsz, const char *fmt, ...);
+
+/* SIGSTOP the redis-server (it keeps its sockets and answers nothing),
+ * and SIGCONT it again. */
+void h_redis_freeze(h_env *e);
+void h_redis_thaw(h_env *e);
+
+/* A clean stop: SHUTDOWN (the AOF is fsynced) and wait up to timeout_ms
+ * for the exit. Returns the exit status, -1 when it did not exit in time
+ * (it is then killed). Start it again with h_redis_start. */
+int h_redis_shutdown(h_env *e, int timeout_ms);
+
 #endif

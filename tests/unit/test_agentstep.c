@@ -33,7 +33,8 @@ typedef struct floor_sim {
     cp_windows ws;
     cp_step_ctx ctx;
     cp_agent *agents[NAGENTS];
-    char **lines; /* every emission, as text */
+    char **lines;                           /* every emission, as text */
+    char kpi[NAGENTS][CP_WINDOWS_MAX][512]; /* the last write of each KPI hash */
     size_t nlines, cap;
 } floor_sim;
 
@@ -203,6 +204,26 @@ static void record(floor_sim *f, const cp_agent *a, const cp_emits *em) {
     }
 }
 
+/* The KPI hashes a step writes, as the store writes them (agentstore.c):
+ * each at the agent's clock, with its sums. The last one of each is kept:
+ * how many writes there are depends on the batching, what the hash holds
+ * at the end does not. */
+static void record_kpi(floor_sim *f, cp_agent *a, uint32_t windows) {
+    for (int w = 0; w < f->ws.n; w++) {
+        if (!(windows & (1u << w)))
+            continue;
+        cp_sums sums;
+        char line[512], text[CP_SUMS_TEXT_MAX];
+        cp_wstore_window(&a->w, &f->ws, w, a->as_of, &sums);
+        a->written[w] = sums;
+        a->written_known |= 1u << w;
+        text[cp_sums_encode(&sums, text)] = '\0';
+        snprintf(line, sizeof(line), "kpi:%s:%s as_of=%lld %s", a->id, f->ws.w[w].name,
+                 (long long)(a->kpi_as_of[w] - T0), text);
+        snprintf(f->kpi[agent_index(a->id)][w], sizeof(f->kpi[0][0]), "%s", line);
+    }
+}
+
 /* One batch, as the engine runs it. */
 static void run_batch(floor_sim *f, const cp_batch_event *evs, int n) {
     int32_t next[MAXEV], pos[MAXEV], head[NAGENTS], tail[NAGENTS];
@@ -246,6 +267,7 @@ static void run_batch(floor_sim *f, const cp_batch_event *evs, int n) {
         memset(&st, 0, sizeof(st));
         ck_assert_int_eq(cp_agent_step(&f->ctx, a, evs, &tl, head[i], &st), 0);
         record(f, a, &st.emits);
+        record_kpi(f, a, st.windows);
         cp_step_free(&st);
     }
 }
@@ -262,6 +284,18 @@ static void run_stream(floor_sim *f, const stream *s, const int *sizes, int nsiz
             n = s->n - i;
         run_batch(f, &s->be[i], n);
         i += n;
+    }
+    for (int a = 0; a < NAGENTS; a++) {
+        for (int w = 0; w < f->ws.n; w++) {
+            if (!f->kpi[a][w][0])
+                continue;
+            if (f->nlines == f->cap) {
+                f->cap = f->cap ? f->cap * 2 : 256;
+                f->lines = realloc(f->lines, f->cap * sizeof(*f->lines));
+                ck_assert_ptr_nonnull(f->lines);
+            }
+            f->lines[f->nlines++] = strdup(f->kpi[a][w]);
+        }
     }
     qsort(f->lines, f->nlines, sizeof(*f->lines), cmp_lines);
 }
