@@ -111,9 +111,6 @@ void cp_wstore_window(const cp_wstore *w, const cp_windows *ws, int i, int64_t T
 void cp_wstore_move(const cp_wstore *w, const cp_windows *ws, int i, int64_t T1, int64_t T2,
                     cp_sums *sums);
 
-/* Would any window's value differ between clock T1 and T2 (T1 <= T2)? */
-int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64_t T2);
-
 /* The first instant after T at which some window's sums differ from
  * their value at T: the start of the bucket in which the oldest bucket
  * inside a sliding window leaves it, or the next calendar day when the

@@ -202,26 +202,6 @@ void cp_wstore_move(const cp_wstore *w, const cp_windows *ws, int i, int64_t T1,
             sums->v[m] -= w->bk[k].s.v[m];
 }
 
-int cp_wstore_slides(const cp_wstore *w, const cp_windows *ws, int64_t T1, int64_t T2) {
-    int64_t b1 = cp_bucket_of(ws, T1), b2 = cp_bucket_of(ws, T2);
-    for (int i = 0; i < ws->n; i++) {
-        if (ws->w[i].buckets == 0) {
-            if (w->day != CP_NO_DAY && !cp_sums_is_zero(&w->day_sums) &&
-                cp_day_number(T2, ws->day_offset_min) != w->day)
-                return 1;
-            continue;
-        }
-        /* buckets that leave: b1-n+1 .. b2-n; and any that enter */
-        uint32_t k = lower_bound(w, b1 - ws->w[i].buckets + 1);
-        if (k < w->n && w->bk[k].b <= b2 - ws->w[i].buckets)
-            return 1;
-        k = lower_bound(w, b1 + 1);
-        if (k < w->n && w->bk[k].b <= b2)
-            return 1;
-    }
-    return 0;
-}
-
 int64_t cp_wstore_next_change(const cp_wstore *w, const cp_windows *ws, int64_t T) {
     int64_t next = CP_NEVER, bt = cp_bucket_of(ws, T);
     for (int i = 0; i < ws->n; i++) {
