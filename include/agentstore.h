@@ -11,7 +11,12 @@
  * P points:{A}, P calls:{A}, P outbox:{A}, and two per-partition indexes:
  * P agents:N (agent -> as_of), the agents whose windows a new owner of
  * partition N must keep sliding, and P outbox:pN, the agents whose outbox
- * it must deliver (see outbox.h). */
+ * it must deliver (see outbox.h).
+ *
+ * Every load of an agent also reads its outbox and queues what it holds
+ * (contract section 5): a write whose reply was lost after Redis executed
+ * it leaves messages that only a reload finds. Outboxes that acknowledged
+ * messages emptied leave P outbox:pN again (cp_store_unindex_drained). */
 #ifndef CALLPULSE_AGENTSTORE_H
 #define CALLPULSE_AGENTSTORE_H
 
@@ -25,6 +30,13 @@
 #include "redis_io.h"
 #include "window.h"
 
+/* An HDEL of an acknowledged message, until Redis is known to have run it. */
+typedef struct cp_store_deletion {
+    char agent[CP_AGENT_ID_MAX + 1];
+    char id[256];
+    uint64_t epoch, seq; /* its connection (0: not sent) and command number there */
+} cp_store_deletion;
+
 typedef struct cp_store {
     cp_redis *redis;
     int script;
@@ -32,6 +44,7 @@ typedef struct cp_store {
     const cp_windows *ws;
     int64_t lateness_ms;
     int64_t expire_ms;
+    int ledger_days; /* rewards.ledger_days: day fields kept in P points:{A} */
     const cp_scorecard *scorecard;
     /* argument scratch: strings in one arena, referenced by offset */
     char *arena;
@@ -40,22 +53,41 @@ typedef struct cp_store {
     size_t n, capn;
     const char **argv; /* built from the arena for each command */
     size_t capargv;
+    int oom; /* an argument of the command being built is missing: not sent */
+    /* agents whose outbox lost entries since the last unindex check (the
+     * ids are empty strings) */
+    cp_msgset drained;
+    cp_store_deletion *deleting; /* HDELs sent, not known to be done */
+    size_t ndeleting, capdeleting;
 } cp_store;
 
 /* Registers the script with r; call before cp_redis_ensure(). */
 int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws);
 void cp_store_free(cp_store *s);
 
-/* Pipeline the four reads of an agent's state (st, ids, points, calls). */
+/* Pipeline the reads of an agent's state: st, ids, points, calls and its
+ * outbox (CP_STORE_LOAD_REPLIES replies). */
+#define CP_STORE_LOAD_REPLIES 5
 void cp_store_append_load(cp_store *s, const cp_agent *a);
-/* Read their replies into a (which must be fresh). 0, -1 when the
- * connection broke, -2 when the stored state is malformed. */
-int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules);
+/* Read their replies into a (which must be fresh) and push the messages
+ * of its outbox into out (a tracking list skips those it holds). 0; -1
+ * when the connection broke or a reply was an error (BUSY, LOADING,
+ * NOSCRIPT, ...; transient: retry the step), s->redis->err naming it; -2
+ * when the stored state is malformed (replies of the right type whose
+ * content cannot be decoded), with s->redis->err saying so. */
+int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules, cp_outbox *out);
+/* The decoding half of cp_store_read_load, on replies in hand (pure but
+ * for allocation; exposed for tests). r: the CP_STORE_LOAD_REPLIES
+ * replies, none NULL. Same returns, err filled on -1 and -2. */
+int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *r, cp_outbox *out,
+                         char *err, size_t errsz);
 
 /* Pipeline the write of what d and the rules changed in a, the KPI hashes
  * of the windows in `windows` (bit per window) at a->as_of, and the
  * messages into its outbox. Returns the number of commands appended, to
- * give to cp_store_read_write. */
+ * give to cp_store_read_write. Out of memory building it marks the
+ * connection broken (cp_redis_fail): the read then fails, never a short
+ * command. */
 int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
                           const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs);
 /* 1 written (a->version moves on), 0 refused (stale version), -1 broken
@@ -65,8 +97,33 @@ int cp_store_read_write(cp_store *s, cp_agent *a, int commands);
 /* Pipeline one leaderboard command (boards.h). */
 void cp_store_append_board_op(cp_store *s, const cp_board_op *op);
 
-/* Pipeline the deletion of an acknowledged message from an outbox. */
-void cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id);
+/* Pipeline the deletion of an acknowledged message from an outbox; the
+ * agent is remembered for cp_store_unindex_drained, the deletion until
+ * cp_store_settle_deletions finds it done. -1 when it cannot be
+ * remembered (out of memory; it is sent all the same). */
+int cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id);
+
+/* The deletions sent before: those Redis ran (a later reply was read on
+ * the same connection) are reported to done() and forgotten; those whose
+ * connection was lost before are pipelined again (HDEL is idempotent).
+ * Returns the number of commands appended. The caller keeps such a
+ * message from being queued again (outbox.h) until done() reports it, so
+ * a lost deletion is retried instead of the message produced twice. */
+size_t cp_store_settle_deletions(cp_store *s,
+                                 void (*done)(void *ctx, const char *agent, const char *id),
+                                 void *ctx);
+
+/* Outboxes emptied by acknowledgements leave their partition's index
+ * P outbox:pN (issue 10): for every agent remembered by
+ * cp_store_append_outbox_done that `cached` finds (the engine's agents of
+ * partitions it owns; others wait for the next assignment's scan), one
+ * pipelined HLEN; each empty one gets SREM P outbox:pN and its
+ * a->outbox_indexed reset, so that its next write with messages SADDs it
+ * again first. Must be called with no reply pending (nothing in flight),
+ * which orders every SREM before any later SADD on this connection; does
+ * nothing otherwise. 0, or -1 when the connection broke. */
+int cp_store_unindex_drained(cp_store *s, cp_agent *(*cached)(void *ctx, const char *agent),
+                             void *ctx);
 
 /* Every message left in the outboxes of partition N's agents, appended to
  * out (index entries of empty outboxes are dropped). -1 when the

@@ -90,7 +90,14 @@ typedef struct cp_decode_limits {
  * only for the future_ts check. On rejection, detail receives one readable
  * sentence naming the field. Never reads past len; buf need not be
  * NUL-terminated. Lateness (too_late) is judged by the caller, which owns
- * the event-time clock. */
+ * the event-time clock.
+ *
+ * Numbers (contract 2): an integer field (ts in epoch ms, csat) takes any
+ * JSON number with an integral value (5, 5.0, 5e0, 1.764e12); a fraction
+ * there, or a value out of the field's range (also one beyond a double,
+ * such as 1e400), is bad_value. A \u0000 escape or a NUL byte anywhere
+ * (any string, any key, ignored fields too) and invalid UTF-8 anywhere are
+ * invalid_json. */
 cp_reject cp_event_decode(const void *buf, size_t len, int64_t now_ms,
                           const cp_decode_limits *limits, cp_event *ev, char *detail,
                           size_t detail_size);

@@ -9,8 +9,17 @@
  * the step the message is produced; when the broker acknowledges it, the
  * entry is deleted. A process that takes partition N over re-produces what
  * the outboxes of N's agents still hold, with the same ids: consumers
- * de-duplicate on them. This module is the in-memory list of messages to
- * produce or to delete; the Redis commands live in agentstore.c. */
+ * de-duplicate on them. So does any process that reads an agent's state
+ * again (agentstore.h: a write whose reply was lost may have committed
+ * messages that nothing else would produce).
+ *
+ * This module is the in-memory list of messages to produce or to delete,
+ * and the set of messages a process holds (cp_msgset), so that reading an
+ * outbox again never queues a message twice in one process: a tracking
+ * list (cp_outbox_track) holds the (agent, id) of every message pushed
+ * into it from the push until cp_outbox_release(), which the engine calls
+ * when the broker acknowledged it and its deletion goes to Redis. The
+ * Redis commands live in agentstore.c. */
 #ifndef CALLPULSE_OUTBOX_H
 #define CALLPULSE_OUTBOX_H
 
@@ -28,17 +37,50 @@ typedef struct cp_outmsg {
     int64_t due_ms; /* not before (monotonic ms; 0: now) */
 } cp_outmsg;
 
+/* A set of (agent, message id) pairs: open addressing, linear probing,
+ * deletion by backward shift. Each key is one allocation "agent\0id". */
+typedef struct cp_msgset {
+    struct cp_msgkey {
+        uint64_t hash; /* 0: empty slot */
+        char *key;     /* owned */
+    } * slots;
+    size_t cap, n; /* cap: 0 or a power of two */
+} cp_msgset;
+
+/* 1 added, 0 already there, -1 out of memory. */
+int cp_msgset_add(cp_msgset *s, const char *agent, const char *id);
+int cp_msgset_has(const cp_msgset *s, const char *agent, const char *id);
+/* 1 removed, 0 not there. */
+int cp_msgset_remove(cp_msgset *s, const char *agent, const char *id);
+/* Iterate: *at starts at 0; returns 0 at the end. The set must not change
+ * while iterating. */
+int cp_msgset_next(const cp_msgset *s, size_t *at, const char **agent, const char **id);
+void cp_msgset_clear(cp_msgset *s);
+void cp_msgset_free(cp_msgset *s);
+
 typedef struct cp_outbox {
     cp_outmsg *v;
     size_t n, cap;
+    int tracking;   /* cp_outbox_track() was called */
+    cp_msgset held; /* when tracking: pushed and not yet released */
 } cp_outbox;
 
-/* Append (takes ownership of json, also on failure). -1 on out of memory. */
+/* Append (takes ownership of json, also on failure). 0 appended; 1 not
+ * appended because a tracking list holds that (agent, id) already (json
+ * freed); -1 on out of memory. */
 int cp_outbox_push(cp_outbox *o, cp_emit_kind kind, const char *agent, const char *id, char *json);
-/* Move every message of `from` to the end of `to`. */
+/* Move every message of `from` to the end of `to` (those `to` holds
+ * already are dropped). -1 when one was lost to out of memory. */
 int cp_outbox_move(cp_outbox *to, cp_outbox *from);
+/* Empty the list; a tracking list keeps holding what it held. */
 void cp_outbox_clear(cp_outbox *o);
 void cp_outbox_free(cp_outbox *o);
+
+/* Make o a tracking list: it de-duplicates by (agent, id) from now on. */
+void cp_outbox_track(cp_outbox *o);
+/* The message is done (acknowledged, its deletion sent): a later push of
+ * the same (agent, id) is queued again. */
+void cp_outbox_release(cp_outbox *o, const char *agent, const char *id);
 
 /* The Redis value of a message, and back. */
 char *cp_outbox_value(cp_emit_kind kind, const char *json);

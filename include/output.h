@@ -27,6 +27,9 @@ typedef struct cp_output {
     uint64_t acked, failed;
 } cp_output;
 
+/* Makes the engine's outbox a tracking list (outbox.h): a message this
+ * process holds, from its commit or recovery until its deletion is sent,
+ * is queued once, however often its outbox is read again. */
 void cp_output_init(cp_output *o, rd_kafka_t *producer, const cp_config *cfg, cp_engine *engine,
                     cp_metrics *metrics);
 

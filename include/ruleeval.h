@@ -28,11 +28,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ledger.h"
 #include "rules.h"
 #include "window.h"
 
 #define CP_OPEN_CALLS_MAX 8
-#define CP_POINT_DAYS     3 /* days of points kept for the daily cap */
+#define CP_POINT_DAYS                                                                              \
+    8 /* days of points kept for the daily cap; a step granting on more loses the oldest day field \
+       */
 
 /* One rule's state for one agent. */
 typedef struct cp_rule_state {
@@ -55,6 +58,7 @@ typedef struct cp_points {
         int64_t day; /* CP_NO_DAY when unused */
         int64_t points;
     } days[CP_POINT_DAYS];
+    cp_ledger_span stored; /* day fields in Redis, pruned when written (ledger.h) */
 } cp_points;
 
 /* Everything the rules keep for one agent. */

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timefmt.h"
-
 /* ---- growable arrays of the delta ---------------------------------------- */
 
 static int grow(void **v, size_t *cap, size_t need, size_t elem) {
@@ -389,32 +387,25 @@ static int load_rule(cp_agent *a, const cp_rules *rules, const char *f, size_t f
     return 0; /* a rule no longer configured */
 }
 
-/* "day:YYYY-MM-DD" -> day number. */
-static int parse_day_field(const char *f, size_t flen, int64_t *day) {
-    int y, m, d;
-    char buf[16];
-    if (flen != 14 || memcmp(f, "day:", 4) != 0)
-        return -1;
-    memcpy(buf, f + 4, 10);
-    buf[10] = '\0';
-    if (sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) != 3)
-        return -1;
-    *day = cp_days_from_civil(y, m, d);
-    return 0;
-}
-
+/* The ledger: its total, the latest days for the daily cap, and the span
+ * of its day fields, which the next write prunes (ledger.h). A field that
+ * is neither total nor a day written as the ledger writes it is not ours
+ * to judge and is left alone; total or a day field whose value is not an
+ * integer is malformed (-1). */
 static int load_points(cp_agent *a, const cp_strings *p) {
     cp_points *pt = &a->rules.points;
     for (size_t i = 0; i + 1 < p->n; i += 2) {
-        int64_t v, day;
+        int64_t v, day = 0;
+        int total = p->len[i] == 5 && memcmp(p->v[i], "total", 5) == 0;
+        if (!total && cp_ledger_parse_field(p->v[i], p->len[i], &day) != 0)
+            continue;
         if (parse_i64(p->v[i + 1], p->len[i + 1], &v) != 0)
             return -1;
-        if (p->len[i] == 5 && memcmp(p->v[i], "total", 5) == 0) {
+        if (total) {
             pt->total = v;
             continue;
         }
-        if (parse_day_field(p->v[i], p->len[i], &day) != 0)
-            continue;
+        cp_ledger_span_add(&pt->stored, day);
         int slot = 0; /* keep the latest days */
         for (int k = 1; k < CP_POINT_DAYS; k++)
             if (pt->days[k].day < pt->days[slot].day)

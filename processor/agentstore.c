@@ -21,6 +21,7 @@
 #include "boards.h"
 #include "kafka_io.h"
 #include "kpi.h"
+#include "log.h"
 #include "outbox.h"
 #include "timefmt.h"
 
@@ -52,12 +53,15 @@ int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windo
     snprintf(s->prefix, sizeof(s->prefix), "%s", cfg->redis_prefix);
     s->lateness_ms = (int64_t)cfg->lateness_s * 1000;
     s->expire_ms = (int64_t)cfg->idle_expire_s * 1000;
+    s->ledger_days = cfg->ledger_days;
     s->scorecard = &cfg->scorecard;
     s->script = cp_redis_add_script(r, write_script);
     return s->script < 0 ? -1 : 0;
 }
 
 void cp_store_free(cp_store *s) {
+    cp_msgset_free(&s->drained);
+    free(s->deleting);
     free(s->arena);
     free(s->offs);
     free(s->lens);
@@ -70,6 +74,7 @@ void cp_store_free(cp_store *s) {
 static void args_reset(cp_store *s) {
     s->used = 0;
     s->n = 0;
+    s->oom = 0;
 }
 
 static int reserve(cp_store *s, size_t bytes) {
@@ -98,8 +103,10 @@ static int reserve(cp_store *s, size_t bytes) {
 }
 
 static void arg(cp_store *s, const char *p, size_t len) {
-    if (reserve(s, len) != 0)
-        return; /* the command goes out short and the script fails: retried */
+    if (reserve(s, len) != 0) {
+        s->oom = 1; /* the command is not sent: cp_store_append_write */
+        return;
+    }
     memcpy(s->arena + s->used, p, len);
     s->offs[s->n] = s->used;
     s->lens[s->n++] = len;
@@ -113,8 +120,10 @@ static void argf(cp_store *s, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (n > 0)
-        arg(s, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        s->oom = 1; /* never a truncated argument: the command is not sent */
+    else
+        arg(s, buf, (size_t)n);
 }
 
 static void args_str(cp_store *s, const char *str) {
@@ -124,6 +133,8 @@ static void args_str(cp_store *s, const char *str) {
 /* Replace the count placeholder at index at by n. */
 static void set_count(cp_store *s, size_t at, size_t n) {
     char buf[24];
+    if (s->oom)
+        return; /* `at` may not be the placeholder: the command is not sent */
     int len = snprintf(buf, sizeof(buf), "%zu", n);
     /* counts are reserved as 10 characters and trimmed in place */
     memcpy(s->arena + s->offs[at], buf, (size_t)len);
@@ -155,20 +166,24 @@ void cp_store_append_load(cp_store *s, const cp_agent *a) {
     cp_redis_appendf(s->redis, "ZRANGE %sids:{%s} 0 -1 WITHSCORES", s->prefix, a->id);
     cp_redis_appendf(s->redis, "HGETALL %spoints:{%s}", s->prefix, a->id);
     cp_redis_appendf(s->redis, "HGETALL %scalls:{%s}", s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL %soutbox:{%s}", s->prefix, a->id);
 }
 
-/* An array reply of strings as cp_strings (pointers into the reply). */
+/* The keys a load reads, in reply order, to name them in errors. */
+static const char *const load_keys[CP_STORE_LOAD_REPLIES] = {"st", "ids", "points", "calls",
+                                                             "outbox"};
+
+/* An array reply of strings as cp_strings (pointers into the reply).
+ * -1 out of memory, -2 an element is not a string. */
 static int reply_strings(const redisReply *r, cp_strings *out) {
     out->n = 0;
-    if (!r || r->type != REDIS_REPLY_ARRAY)
-        return -1;
     out->v = malloc((r->elements + 1) * sizeof(char *));
     out->len = malloc((r->elements + 1) * sizeof(size_t));
     if (!out->v || !out->len)
         return -1;
     for (size_t i = 0; i < r->elements; i++) {
         if (r->element[i]->type != REDIS_REPLY_STRING)
-            return -1;
+            return -2;
         out->v[i] = r->element[i]->str;
         out->len[i] = r->element[i]->len;
     }
@@ -176,32 +191,82 @@ static int reply_strings(const redisReply *r, cp_strings *out) {
     return 0;
 }
 
-int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules) {
-    redisReply *r[4] = {NULL, NULL, NULL, NULL};
+/* An outbox hash's messages into out; those that cannot be parsed are
+ * left in Redis and counted. */
+static size_t push_outbox(const char *agent, const redisReply *h, cp_outbox *out) {
+    size_t bad = 0;
+    for (size_t k = 0; k + 1 < h->elements; k += 2) {
+        const redisReply *id = h->element[k], *value = h->element[k + 1];
+        cp_emit_kind kind;
+        char *json;
+        if (id->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING ||
+            cp_outbox_parse(value->str, value->len, &kind, &json) != 0) {
+            bad++;
+            continue;
+        }
+        cp_outbox_push(out, kind, agent, id->str, json); /* out of memory: next load */
+    }
+    return bad;
+}
+
+/* A reply that is an error or not an array: the step is retried. */
+static int transient_reply(const cp_agent *a, redisReply *const *r, char *err, size_t errsz) {
+    for (int i = 0; i < CP_STORE_LOAD_REPLIES; i++) {
+        if (r[i]->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errsz, "reading %s:{%s}: %.400s", load_keys[i], a->id, r[i]->str);
+            return 1;
+        }
+        if (r[i]->type != REDIS_REPLY_ARRAY) {
+            snprintf(err, errsz, "reading %s:{%s}: unexpected reply of type %d", load_keys[i],
+                     a->id, r[i]->type);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *r, cp_outbox *out,
+                         char *err, size_t errsz) {
     cp_strings str[4];
-    int rc = -2, broken = 0;
+    int rc = 0;
     memset(str, 0, sizeof(str));
-    for (int i = 0; i < 4; i++) /* read all four, whatever happens, to stay in step */
-        if (!broken && !(r[i] = cp_redis_read(s->redis)))
-            broken = 1;
-    if (broken) {
-        rc = -1;
-        goto done;
+    if (transient_reply(a, r, err, errsz))
+        return -1;
+    size_t bad = push_outbox(a->id, r[4], out);
+    if (bad > 0)
+        cp_warn("agent %s: %zu unreadable message(s) left in outbox:{%s}", a->id, bad, a->id);
+    for (int i = 0; i < 4 && rc == 0; i++) {
+        int got = reply_strings(r[i], &str[i]);
+        if (got != 0) {
+            snprintf(err, errsz, "%s:{%s}: %s", load_keys[i], a->id,
+                     got == -1 ? "out of memory reading it" : "an element is not a string");
+            rc = got == -1 ? -1 : -2;
+        }
     }
-    for (int i = 0; i < 4; i++)
-        if (reply_strings(r[i], &str[i]) != 0)
-            goto done;
-    if (cp_agent_load(a, rules, &str[0], &str[1], &str[2], &str[3]) == 0) {
+    if (rc == 0 && cp_agent_load(a, rules, &str[0], &str[1], &str[2], &str[3]) != 0) {
+        snprintf(err, errsz, "st, ids, points or calls of {%s}: a field cannot be decoded", a->id);
+        rc = -2;
+    }
+    if (rc == 0)
         a->loaded = 1;
-        rc = 0;
-    }
-done:
     for (int i = 0; i < 4; i++) {
         free(str[i].v);
         free(str[i].len);
+    }
+    return rc;
+}
+
+int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules, cp_outbox *out) {
+    redisReply *r[CP_STORE_LOAD_REPLIES] = {NULL};
+    int rc = -1;
+    for (int i = 0; i < CP_STORE_LOAD_REPLIES; i++) /* read them all, to stay in step */
+        if (!(r[i] = cp_redis_read(s->redis)))
+            goto done; /* broken: the connection is dropped, r->err says why */
+    rc = cp_store_decode_load(a, rules, r, out, s->redis->err, sizeof(s->redis->err));
+done:
+    for (int i = 0; i < CP_STORE_LOAD_REPLIES; i++)
         if (r[i])
             freeReplyObject(r[i]);
-    }
     return rc;
 }
 
@@ -284,11 +349,23 @@ static void call_ops(cp_store *s, const cp_agent *a, int key) {
     }
 }
 
-/* The points ledger: total and the days whose points changed. */
-static void points_ops(cp_store *s, const cp_agent *a, int key) {
-    const cp_agent_rules *ar = &a->rules;
+/* The points ledger: total and the days whose points changed, and, in the
+ * same atomic step, the deletion of the day fields older than
+ * rewards.ledger_days before the newest day granted (ledger.h). The span
+ * of day fields in Redis moves on as this write leaves it; a write that
+ * fails reloads the agent, span included. */
+static void points_ops(cp_store *s, cp_agent *a, int key) {
+    cp_agent_rules *ar = &a->rules;
+    cp_ledger_span *span = &ar->points.stored;
+    int64_t newest = INT64_MIN, from = 0, to = -1;
+    char field[CP_LEDGER_FIELD_SIZE];
     if (!ar->points_dirty)
         return;
+    for (int i = 0; i < CP_POINT_DAYS && ar->points_days_dirty[i] != CP_NO_DAY; i++)
+        if (ar->points_days_dirty[i] > newest)
+            newest = ar->points_days_dirty[i];
+    int64_t keep_from = cp_ledger_keep_from(newest, s->ledger_days);
+    cp_ledger_prune(span, keep_from, &from, &to);
     args_str(s, "H");
     argf(s, "%d", key);
     size_t count = count_placeholder(s), pairs = 1;
@@ -296,17 +373,24 @@ static void points_ops(cp_store *s, const cp_agent *a, int key) {
     argf(s, "%" PRId64, ar->points.total);
     for (int i = 0; i < CP_POINT_DAYS && ar->points_days_dirty[i] != CP_NO_DAY; i++) {
         for (int k = 0; k < CP_POINT_DAYS; k++) {
-            if (ar->points.days[k].day != ar->points_days_dirty[i])
-                continue;
-            int64_t y;
-            int m, dd;
-            cp_civil_from_days(ar->points.days[k].day, &y, &m, &dd);
-            argf(s, "day:%04lld-%02d-%02d", (long long)y, m, dd);
+            int64_t day = ar->points.days[k].day;
+            if (day != ar->points_days_dirty[i] || day < keep_from)
+                continue; /* a day before those kept is not written */
+            arg(s, field, cp_ledger_field(day, field, sizeof(field)));
             argf(s, "%" PRId64, ar->points.days[k].points);
+            cp_ledger_span_add(span, day);
             pairs++;
         }
     }
     set_count(s, count, pairs);
+    while (from <= to) { /* D k n day:... in chunks the script can unpack */
+        int64_t n = to - from + 1 < CP_LEDGER_DELETE_CHUNK ? to - from + 1 : CP_LEDGER_DELETE_CHUNK;
+        args_str(s, "D");
+        argf(s, "%d", key);
+        argf(s, "%" PRId64, n);
+        for (int64_t i = 0; i < n; i++, from++)
+            arg(s, field, cp_ledger_field(from, field, sizeof(field)));
+    }
 }
 
 static void outbox_ops(cp_store *s, const cp_outmsg *msgs, size_t n, int key) {
@@ -322,7 +406,7 @@ static void outbox_ops(cp_store *s, const cp_outmsg *msgs, size_t n, int key) {
             args_str(s, v);
             free(v);
         } else {
-            arg(s, "", 0); /* out of memory: the script's HSET stores nothing useful */
+            s->oom = 1; /* the command is not sent: cp_store_append_write */
         }
     }
 }
@@ -497,9 +581,13 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
     points_ops(s, a, nk + 1);
     call_ops(s, a, nk + 2);
     outbox_ops(s, msgs, nmsgs, nk + 3);
-    const char **argv = build_argv(s);
+    const char **argv = s->oom ? NULL : build_argv(s);
     if (argv)
         cp_redis_append_script(s->redis, s->script, (int)s->n, argv, s->lens);
+    else /* never a short command: the whole step fails and is retried */
+        cp_redis_fail(s->redis,
+                      "cannot build the state write of %s (out of memory or an over-long argument)",
+                      a->id);
     return commands;
 }
 
@@ -554,8 +642,101 @@ int cp_store_prune_index(cp_store *s, int32_t partition, int64_t min_as_of) {
     return 0;
 }
 
-void cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id) {
-    cp_redis_appendf(s->redis, "HDEL %soutbox:{%s} %s", s->prefix, agent, id);
+/* Pipeline d's HDEL and note where it went (epoch 0: nowhere). */
+static void send_deletion(cp_store *s, cp_store_deletion *d) {
+    cp_redis_appendf(s->redis, "HDEL %soutbox:{%s} %s", s->prefix, d->agent, d->id);
+    d->epoch = s->redis->ctx ? s->redis->epoch : 0;
+    d->seq = s->redis->appended;
+    cp_msgset_add(&s->drained, d->agent, ""); /* out of memory: the next assignment's scan */
+}
+
+int cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id) {
+    if (s->ndeleting == s->capdeleting) {
+        size_t cap = s->capdeleting ? s->capdeleting * 2 : 64;
+        cp_store_deletion *v = realloc(s->deleting, cap * sizeof(*v));
+        if (!v) {
+            cp_store_deletion d;
+            snprintf(d.agent, sizeof(d.agent), "%s", agent);
+            snprintf(d.id, sizeof(d.id), "%s", id);
+            send_deletion(s, &d);
+            return -1;
+        }
+        s->deleting = v;
+        s->capdeleting = cap;
+    }
+    cp_store_deletion *d = &s->deleting[s->ndeleting++];
+    snprintf(d->agent, sizeof(d->agent), "%s", agent);
+    snprintf(d->id, sizeof(d->id), "%s", id);
+    send_deletion(s, d);
+    return 0;
+}
+
+size_t cp_store_settle_deletions(cp_store *s,
+                                 void (*done)(void *ctx, const char *agent, const char *id),
+                                 void *ctx) {
+    const cp_redis *r = s->redis;
+    uint64_t before = r->appended, epoch = r->epoch;
+    size_t keep = 0;
+    for (size_t i = 0; i < s->ndeleting; i++) {
+        cp_store_deletion *d = &s->deleting[i];
+        if (d->epoch == r->epoch && d->epoch != 0 && r->replied >= d->seq) {
+            done(ctx, d->agent, d->id); /* Redis ran it */
+            continue;
+        }
+        if (d->epoch != r->epoch && r->ctx) /* its connection was lost: again */
+            send_deletion(s, d);
+        s->deleting[keep++] = *d;
+    }
+    s->ndeleting = keep;
+    return r->epoch == epoch ? (size_t)(r->appended - before) : 0;
+}
+
+/* The cached agents of s->drained, each with an HLEN appended. */
+static size_t ask_lengths(cp_store *s, cp_agent *(*cached)(void *ctx, const char *agent), void *ctx,
+                          cp_agent **asked) {
+    size_t n = 0, at = 0;
+    const char *agent, *none;
+    while (cp_msgset_next(&s->drained, &at, &agent, &none)) {
+        cp_agent *a = cached(ctx, agent);
+        if (!a)
+            continue;
+        cp_redis_appendf(s->redis, "HLEN %soutbox:{%s}", s->prefix, a->id);
+        asked[n++] = a;
+    }
+    cp_msgset_clear(&s->drained);
+    return n;
+}
+
+int cp_store_unindex_drained(cp_store *s, cp_agent *(*cached)(void *ctx, const char *agent),
+                             void *ctx) {
+    int rc = 0;
+    size_t removed = 0;
+    if (s->drained.n == 0 || s->redis->pending > 0)
+        return 0;
+    cp_agent **asked = malloc(s->drained.n * sizeof(*asked));
+    if (!asked)
+        return 0; /* the set stays for the next call */
+    size_t n = ask_lengths(s, cached, ctx, asked);
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = cp_redis_read(s->redis);
+        if (!r) {
+            rc = -1;
+            goto done;
+        }
+        if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+            /* appended before any later write of the agent: it SADDs again */
+            cp_redis_appendf(s->redis, "SREM %soutbox:p%d %s", s->prefix, (int)asked[i]->partition,
+                             asked[i]->id);
+            asked[i]->outbox_indexed = -1;
+            removed++;
+        }
+        freeReplyObject(r);
+    }
+    if (removed > 0 && cp_redis_drain(s->redis) != 0 && !s->redis->ctx)
+        rc = -1;
+done:
+    free(asked);
+    return rc;
 }
 
 int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out) {

@@ -79,12 +79,13 @@ typedef struct cp_consumer {
     cp_engine engine;
     cp_output out;        /* alerts and rewards to their topics */
     cp_publisher boards;  /* leaderboard updates */
-    int boards_recovered; /* unacknowledged board messages produced again */
+    uint64_t boards_done; /* progress generation whose board messages were re-produced */
     int64_t polled_ms;    /* when the polled messages' first one was taken */
     int64_t judged_ms;    /* when the batch being judged was */
     int paused;           /* partitions paused while Redis is down */
     int64_t retry_at;     /* monotonic ms of the next apply attempt */
     int64_t backoff_ms;   /* 0 while Redis is fine */
+    cp_health *health;    /* told when Redis writes fail and succeed again; may be NULL */
     int64_t next_commit_ms;
     int64_t next_stats_ms;
     cp_metrics_values last_stats; /* counters at the last progress line */
@@ -452,6 +453,8 @@ static void set_paused(cp_consumer *c, int paused) {
 }
 
 static void redis_failed(cp_consumer *c, int64_t now) {
+    if (c->health) /* /healthz: 503 when this lasts (health.h) */
+        cp_health_writes_failed(c->health, now, c->engine.redis.err);
     if (!c->backoff_ms) {
         cp_warn("Redis unavailable (%s); pausing consumption and retrying with backoff",
                 c->engine.redis.err);
@@ -476,6 +479,8 @@ static void pump(cp_consumer *c) {
             return;
         }
         cp_info("Redis is back; resuming consumption");
+        if (c->health)
+            cp_health_writes_ok(c->health);
         set_paused(c, 0);
         c->backoff_ms = 0;
         c->retry_at = 0;
@@ -554,6 +559,8 @@ static void on_revoke(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
     cp_progress_clear(&c->progress);
     c->backoff_ms = 0;
     c->retry_at = 0;
+    if (c->health) /* the failing batch is gone; the next one reports again */
+        cp_health_writes_ok(c->health);
     rd_kafka_assign(c->rk, NULL);
 }
 
@@ -622,8 +629,11 @@ static void publish_boards(cp_consumer *c) {
     size_t n;
     while ((n = cp_engine_take_dirty(&c->engine, d, 64)) > 0)
         cp_publisher_mark(&c->boards, d, n);
-    if (!c->boards_recovered && c->progress.n > 0 && cp_publisher_recover(&c->boards) == 0)
-        c->boards_recovered = 1;
+    /* at every assignment: partitions (and the boards their agents are on)
+     * may come from a process that died with board messages unacknowledged */
+    if (c->boards_done != c->progress.generation && c->progress.n > 0 &&
+        cp_publisher_recover(&c->boards) == 0)
+        c->boards_done = c->progress.generation;
     uint64_t published = c->boards.published, unchanged = c->boards.unchanged;
     if (cp_publisher_run(&c->boards) < 0)
         cp_debug("leaderboard publishing waits for Redis: %s", c->boards.redis.err);
@@ -823,6 +833,7 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, cp_health *health
     c.metrics = metrics;
     c.err = err;
     c.errsz = errsz;
+    c.health = health;
     c.limits.max_bytes = (size_t)cfg->max_event_bytes;
     c.limits.future_skew_ms = (int64_t)cfg->future_skew_s * 1000;
     c.lateness_ms = (int64_t)cfg->lateness_s * 1000;

@@ -5,13 +5,23 @@
  * keys, no NUL), top-level object, then the common fields in the contract's
  * order (event_id, type, agent_id, team_id, ts, call_id), then the fields of
  * the type, and last the wall-clock future check. A field whose value is
- * JSON null is treated as absent. Unknown fields are ignored. */
+ * JSON null is treated as absent. Unknown fields are ignored.
+ *
+ * Numbers (contract 2, "Numbers"): every JSON number is read as a double,
+ * so an integer field (ts, csat) takes any integral value however it is
+ * written (5, 5.0, 5e0) and a fraction there is bad_value. A number too
+ * large for a double (1e400, a 400-digit integer) is valid JSON that
+ * jansson cannot hold: such numbers are clamped to +-1e300 and the message
+ * parsed again, so they fail a field's range check (bad_value) or are
+ * ignored in an unknown field, like any other out-of-range number. */
 #include "decoder.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "timefmt.h"
@@ -184,20 +194,29 @@ static cp_reject get_agent_id(decode_ctx *c, const char *name, int required, cha
     return CP_OK;
 }
 
+/* An integer field's number v in min..max (contract 2, "Numbers"): any
+ * integral value, however written; out of range or with a fraction it is
+ * bad_value. The bounds are checked on the double before it is converted,
+ * so a huge value never overflows the conversion. */
+static cp_reject integer_value(decode_ctx *c, const char *name, const json_t *v, int64_t min,
+                               int64_t max, int64_t *out) {
+    double d = json_number_value(v);
+    if (!(d >= (double)min && d <= (double)max))
+        return reject(c, CP_REJ_BAD_VALUE, "field '%s' must be an integer in %lld..%lld, got %.15g",
+                      name, (long long)min, (long long)max, d);
+    if (d != trunc(d))
+        return reject(c, CP_REJ_BAD_VALUE, "field '%s' must be an integer, got %.15g", name, d);
+    *out = (int64_t)d;
+    return CP_OK;
+}
+
 static cp_reject get_ts(decode_ctx *c, int64_t *ts) {
     char why[128];
     json_t *v = field(c, "ts");
     if (!v)
         return reject(c, CP_REJ_MISSING_FIELD, "required field 'ts' is missing");
-    if (json_is_integer(v)) {
-        json_int_t t = json_integer_value(v);
-        if (t < 0 || t > CP_TS_MAX_MS)
-            return reject(c, CP_REJ_BAD_VALUE,
-                          "field 'ts' must be epoch milliseconds in 0..%lld, got %lld",
-                          (long long)CP_TS_MAX_MS, (long long)t);
-        *ts = t;
-        return CP_OK;
-    }
+    if (json_is_number(v))
+        return integer_value(c, "ts", v, 0, CP_TS_MAX_MS, ts);
     if (!json_is_string(v))
         return reject(c, CP_REJ_BAD_TYPE,
                       "field 'ts' must be integer epoch ms or an RFC 3339 string, got %s",
@@ -266,11 +285,11 @@ static cp_reject decode_survey(decode_ctx *c, cp_event *ev) {
         return reject(c, CP_REJ_MISSING_FIELD, "required field 'csat' is missing");
     if (!json_is_number(v))
         return reject(c, CP_REJ_BAD_TYPE, "field 'csat' must be a number, got %s", json_kind(v));
-    double d = json_number_value(v);
-    if (!(d >= 1.0 && d <= 5.0) || d != floor(d))
-        return reject(c, CP_REJ_BAD_VALUE, "field 'csat' must be an integer 1..5, got %g", d);
-    ev->csat = (int)d;
-    return CP_OK;
+    int64_t csat;
+    cp_reject r = integer_value(c, "csat", v, 1, 5, &csat);
+    if (r == CP_OK)
+        ev->csat = (int)csat;
+    return r;
 }
 
 static cp_reject decode_state(decode_ctx *c, cp_event *ev) {
@@ -339,6 +358,108 @@ static cp_reject decode_fields(decode_ctx *c, cp_event *ev) {
     return decode_type_fields(c, ev);
 }
 
+/* ---- numbers beyond a double --------------------------------------------- */
+
+/* Strict JSON: every number is a double (integer fields check integrality). */
+#define PARSE_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL)
+
+/* Numbers of magnitude 1e308 and more are clamped (a double holds up to
+ * 1.8e308). Each is at least as long as its replacement: "1e308" and
+ * "1e300", "-1e308" and "-1e300". */
+#define HUGE_EXP10 308
+
+/* Is s[0..len) a number of RFC 8259 whose magnitude is 1e308 or more? Its
+ * decimal exponent is computed from the text (no strtod: no locale, no
+ * limit on the digits); the exponent saturates, so 1e99999999999 is huge
+ * and 1e-99999999999 is not. */
+static int huge_number(const char *s, size_t len) {
+    size_t i = s[0] == '-', lead = SIZE_MAX;
+    int64_t exp10 = 0, e = 0;
+    if (i >= len || s[i] < '0' || s[i] > '9' ||
+        (s[i] == '0' && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9'))
+        return 0; /* not a number of JSON (a leading zero, no digit) */
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        if (lead == SIZE_MAX && s[i] != '0')
+            lead = i;
+    if (lead != SIZE_MAX)
+        exp10 = (int64_t)(i - lead) - 1; /* digits after the leading one */
+    if (i < len && s[i] == '.') {
+        size_t frac_from = ++i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (lead == SIZE_MAX && s[i] != '0') {
+                lead = i;
+                exp10 = -(int64_t)(i - frac_from) - 1;
+            }
+        if (i == frac_from)
+            return 0;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        int neg = ++i < len && s[i] == '-';
+        if (i < len && (s[i] == '-' || s[i] == '+'))
+            i++;
+        size_t exp_from = i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (e < 1000000000)
+                e = e * 10 + (s[i] - '0');
+        if (i == exp_from)
+            return 0;
+        exp10 += neg ? -e : e;
+    }
+    return i == len && lead != SIZE_MAX && exp10 >= HUGE_EXP10;
+}
+
+static int number_byte(char ch) {
+    return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
+           ch == 'E';
+}
+
+/* Replace, in text[0..len), every number outside strings that a double
+ * cannot hold by 1e300 or -1e300, padded with spaces to its length (JSON
+ * allows whitespace after any value). Returns how many were replaced. */
+static size_t clamp_huge_numbers(char *text, size_t len) {
+    size_t i = 0, n = 0;
+    while (i < len) {
+        if (text[i] == '"') { /* a string: its digits are not numbers */
+            for (i++; i < len && text[i] != '"'; i++)
+                if (text[i] == '\\')
+                    i++;
+            i++;
+            continue;
+        }
+        if (text[i] != '-' && (text[i] < '0' || text[i] > '9')) {
+            i++;
+            continue;
+        }
+        size_t from = i;
+        while (i < len && number_byte(text[i]))
+            i++;
+        if (!huge_number(text + from, i - from))
+            continue;
+        const char *with = text[from] == '-' ? "-1e300" : "1e300";
+        size_t wlen = strlen(with);
+        if (i - from < wlen)
+            continue; /* cannot happen: such a number fits a double */
+        memcpy(text + from, with, wlen);
+        memset(text + from + wlen, ' ', i - from - wlen);
+        n++;
+    }
+    return n;
+}
+
+/* The message parsed again with its huge numbers clamped; NULL with jerr
+ * set (or left as it was) when it still fails. */
+static json_t *parse_clamped(const void *buf, size_t len, json_error_t *jerr) {
+    char *copy = malloc(len);
+    json_t *obj = NULL;
+    if (!copy)
+        return NULL;
+    memcpy(copy, buf, len);
+    if (clamp_huge_numbers(copy, len) > 0)
+        obj = json_loadb(copy, len, PARSE_FLAGS, jerr);
+    free(copy);
+    return obj;
+}
+
 cp_reject cp_event_decode(const void *buf, size_t len, int64_t now_ms,
                           const cp_decode_limits *limits, cp_event *ev, char *detail,
                           size_t detail_size) {
@@ -353,7 +474,9 @@ cp_reject cp_event_decode(const void *buf, size_t len, int64_t now_ms,
                       limits->max_bytes);
     if (!buf || len == 0)
         return reject(&c, CP_REJ_INVALID_JSON, "empty message value");
-    c.obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    c.obj = json_loadb(buf, len, PARSE_FLAGS, &jerr);
+    if (!c.obj && json_error_code(&jerr) == json_error_numeric_overflow)
+        c.obj = parse_clamped(buf, len, &jerr);
     if (!c.obj)
         return reject(&c, CP_REJ_INVALID_JSON, "invalid JSON at byte %d: %s", jerr.position,
                       jerr.text);

@@ -185,11 +185,14 @@ static int load_work(cp_engine *e) {
         cp_work *w = &e->work[i];
         if (w->done || w->agent->loaded)
             continue;
-        int rc = cp_store_read_load(&e->store, w->agent, &e->cfg->rules);
+        /* its outbox too: a write whose reply was lost may have left
+         * messages only this finds (e->out skips those it holds) */
+        int rc = cp_store_read_load(&e->store, w->agent, &e->cfg->rules, &e->out);
         if (rc == -1)
-            return -1;
+            return -1; /* broken, or an error reply: transient, the batch is retried */
         if (rc == -2) {
-            cp_error("agent %s: malformed state in Redis; starting it empty", w->id);
+            cp_error("agent %s: malformed state in Redis (%s); starting it empty", w->id,
+                     e->redis.err);
             cp_agent_rules_free(&w->agent->rules);
             if (cp_agent_rules_init(&w->agent->rules, e->cfg->rules.n) != 0)
                 return -1;
@@ -408,14 +411,23 @@ static int build_messages(cp_engine *e, cp_work *w) {
     return 0;
 }
 
+/* An acknowledged message is out of its outbox: a reload may queue it. */
+static void deleted(void *ctx, const char *agent, const char *id) {
+    cp_outbox_release(&((cp_engine *)ctx)->out, agent, id);
+}
+
 /* Pipeline the write of every computed work item (with its index entries
  * when they need renewing). Deletions of
  * acknowledged messages and idle agents' index entries go first. */
 static int append_round(cp_engine *e) {
     for (size_t i = 0; i < e->nidle; i++)
         cp_store_append_unindex(&e->store, e->idle[i].partition, e->idle[i].id);
+    /* acknowledged messages leave their outboxes; until Redis ran the
+     * HDEL, e->out holds them (a reload does not queue them again) */
+    e->housekeeping += cp_store_settle_deletions(&e->store, deleted, e);
     for (size_t i = 0; i < e->acked.n; i++)
-        cp_store_append_outbox_done(&e->store, e->acked.v[i].agent, e->acked.v[i].id);
+        if (cp_store_append_outbox_done(&e->store, e->acked.v[i].agent, e->acked.v[i].id) != 0)
+            cp_outbox_release(&e->out, e->acked.v[i].agent, e->acked.v[i].id);
     for (size_t i = 0; i < e->board_ops.n; i++)
         cp_store_append_board_op(&e->store, &e->board_ops.v[i]);
     e->housekeeping += e->nidle + e->acked.n + e->board_ops.n;
@@ -731,16 +743,27 @@ cp_outbox *cp_engine_outbox(cp_engine *e) {
 
 void cp_engine_delivered(cp_engine *e, const char *agent, const char *id) {
     char *none = NULL;
-    cp_outbox_push(&e->acked, CP_EMIT_ALERT, agent, id, none);
+    if (cp_outbox_push(&e->acked, CP_EMIT_ALERT, agent, id, none) != 0)
+        cp_outbox_release(&e->out, agent, id); /* out of memory: a reload deletes it later */
+}
+
+/* The cached agent of that id (its partition is ours), or NULL. */
+static cp_agent *cached_agent(void *ctx, const char *agent) {
+    cp_engine *e = ctx;
+    return cp_agentmap_find(&e->agents, agent, strlen(agent));
 }
 
 int cp_engine_housekeeping(cp_engine *e) {
-    if (e->inflight || (e->acked.n == 0 && e->nidle == 0 && e->board_ops.n == 0))
+    if (e->inflight || (e->acked.n == 0 && e->nidle == 0 && e->board_ops.n == 0 &&
+                        e->store.drained.n == 0 && e->store.ndeleting == 0))
         return 0;
     if (cp_redis_ensure(&e->redis) != 0)
         return -1;
     e->nwork = 0;
-    if (append_round(e) != 0 || read_round(e) < 0) {
+    /* nothing in flight: emptied outboxes leave their index before any
+     * later write can put them back (cp_store_unindex_drained) */
+    if (append_round(e) != 0 || read_round(e) < 0 ||
+        cp_store_unindex_drained(&e->store, cached_agent, e) != 0) {
         fail_batch(e);
         return -1;
     }

@@ -1,4 +1,5 @@
-/* health.c -- probing Redis and Kafka for /healthz (health.h). */
+/* health.c -- the consumer's report on its Redis writes, and probing Redis
+ * and Kafka, for /healthz (health.h). */
 #include "health.h"
 
 #include <stdio.h>
@@ -15,12 +16,40 @@ int cp_health_init(cp_health *h, const cp_config *cfg, char *err, size_t errsz) 
                   cfg->redis_timeout_ms < CP_HEALTH_PROBE_MS ? cfg->redis_timeout_ms
                                                              : CP_HEALTH_PROBE_MS);
     pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->writes_lock, NULL);
     return 0;
 }
 
 void cp_health_free(cp_health *h) {
     cp_redis_close(&h->redis);
     pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->writes_lock);
+}
+
+void cp_health_writes_failed(cp_health *h, int64_t now_ms, const char *why) {
+    pthread_mutex_lock(&h->writes_lock);
+    if (!h->failing_since_ms)
+        h->failing_since_ms = now_ms > 0 ? now_ms : 1;
+    snprintf(h->failing_why, sizeof(h->failing_why), "%s", why ? why : "");
+    pthread_mutex_unlock(&h->writes_lock);
+}
+
+void cp_health_writes_ok(cp_health *h) {
+    pthread_mutex_lock(&h->writes_lock);
+    h->failing_since_ms = 0;
+    h->failing_why[0] = '\0';
+    pthread_mutex_unlock(&h->writes_lock);
+}
+
+int cp_health_writes(cp_health *h, int64_t now_ms, char *why, size_t size) {
+    pthread_mutex_lock(&h->writes_lock);
+    int64_t since = h->failing_since_ms;
+    int ok = !since || now_ms - since <= CP_HEALTH_WRITES_GRACE_MS;
+    if (!ok)
+        snprintf(why, size, "Redis writes failing for %lld s: %s",
+                 (long long)((now_ms - since) / 1000), h->failing_why);
+    pthread_mutex_unlock(&h->writes_lock);
+    return ok;
 }
 
 void cp_health_set_kafka(cp_health *h, rd_kafka_t *rk) {
@@ -64,6 +93,8 @@ static int probe_kafka(cp_health *h) {
 }
 
 int cp_health_check(cp_health *h, char *why, size_t size) {
+    if (!cp_health_writes(h, cp_now_mono_ms(), why, size))
+        return 0;
     pthread_mutex_lock(&h->lock);
     int64_t now = cp_now_mono_ms();
     if (!h->checked_ms || now - h->checked_ms >= CP_HEALTH_PROBE_MS) {

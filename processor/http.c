@@ -109,7 +109,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return body ? respond(conn, 200, body, "text/plain; version=0.0.4; charset=utf-8") : MHD_NO;
     }
     if (strcmp(url, "/healthz") == 0) {
-        char why[300];
+        char why[512];
         int ok = cp_health_check(h->health, why, sizeof(why));
         return (body = text_of(why)) ? respond(conn, ok ? 200 : 503, body, plain) : MHD_NO;
     }

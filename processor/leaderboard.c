@@ -1,4 +1,9 @@
-/* leaderboard.c -- publishing leaderboard updates (leaderboard.h). */
+/* leaderboard.c -- publishing leaderboard updates (leaderboard.h).
+ *
+ * Redis errors: an error reply (NOSCRIPT after a SCRIPT FLUSH, BUSY, ...)
+ * leaves the board marked and retried after RETRY_MS; the connection is
+ * kept when its replies are in step, and cp_redis_ensure() loads the
+ * scripts again after a NOSCRIPT (redis_io.h). */
 #include "leaderboard.h"
 
 #include <jansson.h>
@@ -11,6 +16,7 @@
 #include "scorecard.h"
 
 #define CAS_RETRY_MS 50
+#define RETRY_MS     200 /* after a Redis error */
 
 /* KEYS[1] lbpub:BOARD; ARGV expected seq, top, published at, message.
  * Takes the next seq only if nobody took it since it was read. */
@@ -216,6 +222,11 @@ static int read_board(cp_publisher *p, const char *board, board_read *r) {
         const char **argv = calloc(r->n + 2, sizeof(char *));
         size_t *lens = calloc(r->n + 2, sizeof(size_t));
         char key[96];
+        if (!argv || !lens) {
+            free(argv);
+            free(lens);
+            return -1;
+        }
         snprintf(key, sizeof(key), "%sagent-teams", pre);
         argv[0] = "HMGET";
         argv[1] = key;
@@ -303,6 +314,10 @@ static int publish(cp_publisher *p, cp_board_state *b, int64_t now) {
                    *cas = added ? cp_redis_read(&p->redis) : NULL;
         if (!cas) {
             rc = -1;
+        } else if (cas->type == REDIS_REPLY_ERROR) { /* NOSCRIPT, BUSY, ...: retried */
+            snprintf(p->redis.err, sizeof(p->redis.err), "publishing %s: %.400s", b->board,
+                     cas->str);
+            rc = -1;
         } else if (cas->type == REDIS_REPLY_INTEGER && cas->integer == seq + 1 && json) {
             produce(p, b->board, seq + 1, json);
             b->dirty = 0;
@@ -335,7 +350,9 @@ int cp_publisher_run(cp_publisher *p) {
             return -1;
         int rc = publish(p, b, now);
         if (rc < 0) {
-            cp_redis_disconnect(&p->redis);
+            if (p->redis.pending > 0) /* replies out of step */
+                cp_redis_disconnect(&p->redis);
+            b->due_ms = now + RETRY_MS;
             return -1;
         }
         published += rc;
@@ -343,29 +360,52 @@ int cp_publisher_run(cp_publisher *p) {
     return published;
 }
 
+/* Produce the pending message of each board whose state reply (NULL for
+ * a member that is not a string) holds one. */
+static void produce_pending(cp_publisher *p, const redisReply *boards, redisReply **states) {
+    for (size_t i = 0; i < boards->elements; i++) {
+        const redisReply *r = states[i];
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && str_of(r->element[1]) &&
+            str_of(r->element[0]))
+            produce(p, boards->element[i]->str, atoll(r->element[0]->str), r->element[1]->str);
+    }
+}
+
 int cp_publisher_recover(cp_publisher *p) {
+    int rc = -1;
+    size_t got = 0;
+    redisReply **states = NULL;
     if (cp_redis_ensure(&p->redis) != 0)
         return -1;
     redisReply *boards =
         cp_redis_command(&p->redis, "SMEMBERS %slbpub-boards", p->cfg->redis_prefix);
     if (!boards)
         return -1;
-    for (size_t i = 0; boards->type == REDIS_REPLY_ARRAY && i < boards->elements; i++)
-        cp_redis_appendf(&p->redis, "HMGET %slbpub:%s seq pending", p->cfg->redis_prefix,
-                         boards->element[i]->str);
-    for (size_t i = 0; boards->type == REDIS_REPLY_ARRAY && i < boards->elements; i++) {
-        redisReply *r = cp_redis_read(&p->redis);
-        if (!r) {
-            freeReplyObject(boards);
-            return -1;
-        }
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && str_of(r->element[1]) &&
-            str_of(r->element[0]))
-            produce(p, boards->element[i]->str, atoll(r->element[0]->str), r->element[1]->str);
-        freeReplyObject(r);
+    if (boards->type != REDIS_REPLY_ARRAY) { /* an error reply: retried */
+        snprintf(p->redis.err, sizeof(p->redis.err), "reading lbpub-boards: %.400s",
+                 boards->type == REDIS_REPLY_ERROR ? boards->str : "unexpected reply");
+        goto done;
     }
+    if (!(states = calloc(boards->elements + 1, sizeof(*states))))
+        goto done;
+    for (size_t i = 0; i < boards->elements; i++)
+        if (str_of(boards->element[i]))
+            cp_redis_appendf(&p->redis, "HMGET %slbpub:%s seq pending", p->cfg->redis_prefix,
+                             boards->element[i]->str);
+    /* every reply is read before producing: a delivery report served
+     * while producing uses this connection (cp_publisher_on_delivery) */
+    for (; got < boards->elements; got++)
+        if (str_of(boards->element[got]) && !(states[got] = cp_redis_read(&p->redis)))
+            goto done;
+    produce_pending(p, boards, states);
+    rc = 0;
+done:
+    for (size_t i = 0; states && i < boards->elements; i++)
+        if (states[i])
+            freeReplyObject(states[i]);
+    free(states);
     freeReplyObject(boards);
-    return 0;
+    return rc;
 }
 
 void cp_publisher_on_delivery(cp_publisher *p, const rd_kafka_message_t *rkm) {
@@ -383,11 +423,15 @@ void cp_publisher_on_delivery(cp_publisher *p, const rd_kafka_message_t *rkm) {
     snprintf(seq, sizeof(seq), "%lld", t->seq);
     const char *argv[] = {"1", key, seq};
     size_t lens[] = {1, strlen(key), strlen(seq)};
-    if (cp_redis_ensure(&p->redis) == 0) {
-        cp_redis_append_script(&p->redis, 1, 3, argv, lens);
-        redisReply *r = cp_redis_read(&p->redis);
-        if (r)
-            freeReplyObject(r);
-    }
+    /* not while replies are due on the connection (produce() polls from
+     * inside a read loop): the message then stays pending and the next
+     * assignment produces it again */
+    redisReply *r = p->redis.pending == 0 ? cp_redis_eval(&p->redis, 1, 3, argv, lens) : NULL;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        cp_debug("board %s seq %lld: acknowledgement not recorded (%s); produced again at the "
+                 "next assignment",
+                 t->board, t->seq, r ? r->str : p->redis.err);
+    if (r)
+        freeReplyObject(r);
     free(t);
 }

@@ -24,6 +24,9 @@ void cp_output_init(cp_output *o, rd_kafka_t *producer, const cp_config *cfg, cp
     o->cfg = cfg;
     o->engine = engine;
     o->metrics = metrics;
+    /* an outbox read again (a reload, an assignment) never queues what is
+     * queued, in flight, retrying or acknowledged and not yet deleted */
+    cp_outbox_track(cp_engine_outbox(engine));
 }
 
 /* 0 when handed to librdkafka; the message stays ours on failure. */
@@ -64,6 +67,8 @@ void cp_output_produce(cp_output *o, int64_t taken_ms) {
             m->due_ms = now + RETRY_MS;
             if (cp_outbox_push(&o->retry, m->kind, m->agent, m->id, m->json) == 0)
                 o->retry.v[o->retry.n - 1].due_ms = m->due_ms;
+            else /* out of memory: the next read of its outbox queues it */
+                cp_outbox_release(out, m->agent, m->id);
             m->json = NULL;
         }
     }
@@ -99,9 +104,11 @@ void cp_output_on_delivery(cp_output *o, const rd_kafka_message_t *rkm) {
         if (json) {
             memcpy(json, rkm->payload, rkm->len);
             json[rkm->len] = '\0';
-            if (cp_outbox_push(&o->retry, t->emit, t->agent, t->id, json) == 0)
-                o->retry.v[o->retry.n - 1].due_ms = cp_now_mono_ms() + RETRY_MS;
         }
+        if (json && cp_outbox_push(&o->retry, t->emit, t->agent, t->id, json) == 0)
+            o->retry.v[o->retry.n - 1].due_ms = cp_now_mono_ms() + RETRY_MS;
+        else /* out of memory: the next read of its outbox queues it */
+            cp_outbox_release(cp_engine_outbox(o->engine), t->agent, t->id);
     }
     free(t);
 }

@@ -2,9 +2,12 @@
  *
  * Scripts are loaded with SCRIPT LOAD on every connect, so a Redis that
  * restarted (and forgot its script cache) is handled by the reconnect that
- * its dropped connection causes. An error reply never breaks the
- * connection; an I/O error or timeout always does, and the caller retries
- * its whole step after cp_redis_ensure(). */
+ * its dropped connection causes; a cache flushed under a live connection
+ * (SCRIPT FLUSH, a failover behind a proxy) answers NOSCRIPT, and the next
+ * cp_redis_ensure() loads them again. An error reply never breaks the
+ * connection; an I/O error, a timeout or a command that cannot be
+ * buffered always does, and the caller retries its whole step after
+ * cp_redis_ensure(). */
 #include "redis_io.h"
 
 #include <stdarg.h>
@@ -14,6 +17,8 @@
 #include <sys/time.h>
 
 #include <hiredis/sds.h>
+
+#include "log.h"
 
 int cp_redis_url_parse(const char *url, cp_redis_url *out, char *err, size_t errsz) {
     const char *at = url, *host, *end;
@@ -118,6 +123,48 @@ static int setup_command(cp_redis *r, redisReply **out, const char *fmt, ...) {
     return 0;
 }
 
+/* Is msg's first word `word`? */
+static int first_word(const char *msg, const char *word) {
+    size_t n = strlen(word);
+    return strncmp(msg, word, n) == 0 && (msg[n] == ' ' || msg[n] == '\0');
+}
+
+cp_redis_error cp_redis_error_kind(const char *msg) {
+    static const char *const busy[] = {"BUSY", "LOADING", "TRYAGAIN", "CLUSTERDOWN"};
+    if (!msg)
+        return CP_REDIS_ERR_OTHER;
+    if (first_word(msg, "NOSCRIPT"))
+        return CP_REDIS_ERR_NOSCRIPT;
+    if (first_word(msg, "READONLY") || first_word(msg, "MASTERDOWN"))
+        return CP_REDIS_ERR_ROLE;
+    for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++)
+        if (first_word(msg, busy[i]))
+            return CP_REDIS_ERR_BUSY;
+    return CP_REDIS_ERR_OTHER;
+}
+
+/* What an error reply asks of the next cp_redis_ensure(). */
+static void note_error(cp_redis *r, const redisReply *reply) {
+    switch (cp_redis_error_kind(reply->str)) {
+    case CP_REDIS_ERR_NOSCRIPT:
+        r->scripts_lost = 1;
+        break;
+    case CP_REDIS_ERR_ROLE:
+        r->wrong_role = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+void cp_redis_fail(cp_redis *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    cp_redis_disconnect(r);
+}
+
 static int load_scripts(cp_redis *r) {
     for (int i = 0; i < r->nscripts; i++) {
         redisReply *reply;
@@ -130,10 +177,35 @@ static int load_scripts(cp_redis *r) {
     return 0;
 }
 
+/* Connected, but a reply said the scripts are gone or the server is a
+ * replica: reload them, or drop the connection to reconnect. */
+static int repair(cp_redis *r) {
+    if (r->pending > 0)
+        return 0; /* replies are due: a command now would read theirs */
+    if (r->wrong_role) {
+        cp_info("Redis answered as a replica (READONLY or MASTERDOWN); reconnecting");
+        cp_redis_disconnect(r);
+        return 0;
+    }
+    if (!r->scripts_lost)
+        return 0;
+    cp_warn("Redis lost its scripts (SCRIPT FLUSH, restart or failover); loading them again");
+    r->scripts_lost = 0;
+    r->script_reloads++;
+    if (load_scripts(r) != 0) {
+        cp_redis_disconnect(r);
+        return -1;
+    }
+    return 0;
+}
+
 int cp_redis_ensure(cp_redis *r) {
     struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+    if (r->ctx && repair(r) != 0)
+        return -1;
     if (r->ctx)
         return 0;
+    r->scripts_lost = r->wrong_role = 0; /* a new connection loads them */
     r->ctx = redisConnectWithTimeout(r->url.host, r->url.port, tv);
     if (!r->ctx || r->ctx->err) {
         snprintf(r->err, sizeof(r->err), "connect %s:%d: %s", r->url.host, r->url.port,
@@ -146,19 +218,26 @@ int cp_redis_ensure(cp_redis *r) {
         (r->url.db && setup_command(r, NULL, "SELECT %d", r->url.db) != 0) || load_scripts(r) != 0)
         goto fail;
     r->reconnects++;
+    r->epoch++;
+    r->appended = r->replied = 0;
     return 0;
 fail:
     cp_redis_disconnect(r);
     return -1;
 }
 
+/* While disconnected nothing is appended: the step's reads return NULL. */
 void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
     if (!r->ctx)
         return;
-    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) == REDIS_OK) {
-        r->pending++;
-        r->commands++;
+    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
+        cp_redis_fail(r, "cannot buffer a %.*s command: %s", argc ? (int)argvlen[0] : 0,
+                      argc ? argv[0] : "", r->ctx->errstr);
+        return;
     }
+    r->pending++;
+    r->appended++;
+    r->commands++;
 }
 
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
@@ -166,20 +245,27 @@ void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
     if (!r->ctx)
         return;
     va_start(ap, fmt);
-    if (redisvAppendCommand(r->ctx, fmt, ap) == REDIS_OK) {
-        r->pending++;
-        r->commands++;
-    }
+    int rc = redisvAppendCommand(r->ctx, fmt, ap);
     va_end(ap);
+    if (rc != REDIS_OK) {
+        cp_redis_fail(r, "cannot buffer a command: %s", r->ctx->errstr);
+        return;
+    }
+    r->pending++;
+    r->appended++;
+    r->commands++;
 }
 
 void cp_redis_append_script(cp_redis *r, int idx, int argc, const char **argv,
                             const size_t *argvlen) {
+    if (!r->ctx)
+        return;
     const char **full = malloc(sizeof(*full) * (size_t)(argc + 2));
     size_t *lens = malloc(sizeof(*lens) * (size_t)(argc + 2));
-    if (!r->ctx || !full || !lens) {
+    if (!full || !lens) {
         free(full);
         free(lens);
+        cp_redis_fail(r, "cannot buffer an EVALSHA of %d arguments (out of memory)", argc);
         return;
     }
     full[0] = "EVALSHA";
@@ -206,6 +292,9 @@ redisReply *cp_redis_read(cp_redis *r) {
         return NULL;
     }
     r->pending--;
+    r->replied++;
+    if (((redisReply *)reply)->type == REDIS_REPLY_ERROR)
+        note_error(r, reply);
     return reply;
 }
 
@@ -247,9 +336,25 @@ redisReply *cp_redis_command(cp_redis *r, const char *fmt, ...) {
     va_start(ap, fmt);
     int ok = redisvAppendCommand(r->ctx, fmt, ap) == REDIS_OK;
     va_end(ap);
-    if (!ok)
+    if (!ok) {
+        cp_redis_fail(r, "cannot buffer a command: %s", r->ctx->errstr);
         return NULL;
+    }
     r->pending++;
+    r->appended++;
     r->commands++;
     return cp_redis_read(r);
+}
+
+redisReply *cp_redis_eval(cp_redis *r, int idx, int argc, const char **argv,
+                          const size_t *argvlen) {
+    for (int attempt = 0;; attempt++) {
+        if (cp_redis_ensure(r) != 0)
+            return NULL;
+        cp_redis_append_script(r, idx, argc, argv, argvlen);
+        redisReply *reply = cp_redis_read(r);
+        if (!reply || attempt == 1 || !r->scripts_lost)
+            return reply; /* scripts_lost: this reply was a NOSCRIPT */
+        freeReplyObject(reply);
+    }
 }

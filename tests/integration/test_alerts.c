@@ -383,12 +383,78 @@ START_TEST(test_crash_between_commit_and_produce) {
 }
 END_TEST
 
+/* The points ledger keeps rewards.ledger_days calendar days (README,
+ * "Points"): an agent whose ledger holds 1,500 old day fields (more than
+ * one delete operation takes) gets a reward, and that write leaves the
+ * last 10 days only (ledger_days 10), its total and any field that is not
+ * a day. */
+START_TEST(test_ledger_keeps_ledger_days) {
+    h_env e;
+    h_proc run;
+    char field[32], json[512];
+    h_env_start(&e, 1);
+    int64_t ts = h_now_ms() - 60000, today = ts / 86400000;
+    redisContext *rc = h_redis_connect(&e);
+    redisReply *r = redisCommand(rc, "HSET cp:points:{s-led} total 4000 note kept");
+    freeReplyObject(r);
+    for (int64_t day = today - 1500; day < today; day++) {
+        time_t t = (time_t)(day * 86400);
+        strftime(field, sizeof(field), "day:%Y-%m-%d", gmtime(&t));
+        r = redisCommand(rc, "HSET cp:points:{s-led} %s 10", field);
+        freeReplyObject(r);
+    }
+    const char *cfg = h_write_config(
+        &e, "c.json",
+        "{\"rewards\":{\"ledger_days\":10},\"kafka\":{\"properties\":{\"session.timeout.ms\":"
+        "\"6000\",\"heartbeat.interval.ms\":\"500\"}}}");
+    h_run_start(&e, &run, cfg, "ledger", "run");
+    snprintf(json, sizeof(json),
+             "{\"event_id\":\"led-1\",\"type\":\"survey\",\"agent_id\":\"s-led\",\"ts\":%lld,"
+             "\"call_id\":\"c1\",\"csat\":5}",
+             (long long)ts);
+    rd_kafka_t *p = h_producer(&e);
+    h_produce(p, TOPIC, "s-led", 5, json, strlen(json), NULL, NULL);
+    rd_kafka_destroy(p);
+    wait_caught_up(&e, "ledger", &run);
+
+    r = redisCommand(rc, "HGETALL cp:points:{s-led}");
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    int days = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *f = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (strcmp(f, "total") == 0) {
+            ck_assert_str_eq(v, "4010");
+        } else if (strcmp(f, "note") == 0) {
+            ck_assert_str_eq(v, "kept");
+        } else {
+            int64_t day = today - 10;
+            while (++day <= today) { /* one of the 10 days kept? */
+                time_t t = (time_t)(day * 86400);
+                strftime(field, sizeof(field), "day:%Y-%m-%d", gmtime(&t));
+                if (strcmp(f, field) == 0)
+                    break;
+            }
+            ck_assert_msg(day <= today, "%s kept, older than 10 days", f);
+            ck_assert_str_eq(v, "10");
+            days++;
+        }
+    }
+    ck_assert_int_eq(days, 10); /* 9 seeded days and today's */
+    ck_assert_int_eq(r->elements, 2 * 12);
+    freeReplyObject(r);
+    redisFree(rc);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *alerts_suite(void) {
     Suite *s = suite_create("alerts");
     TCase *tc = tcase_create("alerts");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_every_default_rule);
     tcase_add_test(tc, test_crash_between_commit_and_produce);
+    tcase_add_test(tc, test_ledger_keeps_ledger_days);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -89,9 +89,9 @@ static size_t build_bad_inputs(bad_input *b) {
              "\"call_id\":\"c\"}");
     add_bad(b, &n, "a0005", buf, strlen(buf), "missing_field");
     snprintf(buf, sizeof(buf),
-             "{\"event_id\":\"x3\",\"type\":\"call_offered\",\"agent_id\":\"a0006\",\"ts\":1.5,"
+             "{\"event_id\":\"x3\",\"type\":\"call_offered\",\"agent_id\":\"a0006\",\"ts\":true,"
              "\"call_id\":\"c\"}");
-    add_bad(b, &n, "a0006", buf, strlen(buf), "bad_type");
+    add_bad(b, &n, "a0006", buf, strlen(buf), "bad_type"); /* a fractional ts is bad_value */
     snprintf(buf, sizeof(buf),
              "{\"event_id\":\"x4\",\"type\":\"survey\",\"agent_id\":\"a0007\",\"ts\":%lld,"
              "\"call_id\":\"c\",\"csat\":9}",

@@ -15,6 +15,9 @@ Suite *scorecard_suite(void);
 Suite *leaderboard_suite(void);
 Suite *wallview_suite(void);
 Suite *metrics_suite(void);
+Suite *ledger_suite(void);
 Suite *agentstep_suite(void);
+Suite *outbox_suite(void);
+Suite *redisio_suite(void);
 
 #endif

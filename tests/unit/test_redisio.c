@@ -1,0 +1,305 @@
+/* test_redisio.c -- what Redis answers, classified (issue 10 items 5, 6 and
+ * the chaos bullet): error replies by their first word; a NOSCRIPT or
+ * READONLY read on a pipeline makes the next cp_redis_ensure() reload the
+ * scripts or reconnect; an agent load that got an error reply or a reply
+ * of the wrong type is transient (-1), never "malformed" (-2), which only
+ * content that cannot be decoded is, and a load queues its outbox once;
+ * /healthz turns 503 only once writes have failed for longer than the
+ * grace period. */
+#include <check.h>
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "agentstore.h"
+#include "config.h"
+#include "health.h"
+#include "outbox.h"
+#include "redis_io.h"
+#include "suites.h"
+
+/* ---- error replies ------------------------------------------------------------ */
+
+static const struct {
+    const char *msg;
+    cp_redis_error want;
+} kinds[] = {
+    {"NOSCRIPT No matching script. Please use EVAL.", CP_REDIS_ERR_NOSCRIPT},
+    {"NOSCRIPT", CP_REDIS_ERR_NOSCRIPT},
+    {"NOSCRIPTS are fine", CP_REDIS_ERR_OTHER},
+    {"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+     CP_REDIS_ERR_BUSY},
+    {"BUSYKEY Target key name already exists.", CP_REDIS_ERR_OTHER},
+    {"LOADING Redis is loading the dataset in memory", CP_REDIS_ERR_BUSY},
+    {"TRYAGAIN Multiple keys request during rehashing of slot", CP_REDIS_ERR_BUSY},
+    {"CLUSTERDOWN The cluster is down", CP_REDIS_ERR_BUSY},
+    {"READONLY You can't write against a read only replica.", CP_REDIS_ERR_ROLE},
+    {"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+     CP_REDIS_ERR_ROLE},
+    {"WRONGTYPE Operation against a key holding the wrong kind of value", CP_REDIS_ERR_OTHER},
+    {"OOM command not allowed when used memory > 'maxmemory'.", CP_REDIS_ERR_OTHER},
+    {"ERR Error running script", CP_REDIS_ERR_OTHER},
+    {"noscript lower case is not Redis's", CP_REDIS_ERR_OTHER},
+    {"", CP_REDIS_ERR_OTHER},
+    {NULL, CP_REDIS_ERR_OTHER},
+};
+
+START_TEST(test_error_kinds) {
+    const char *msg = kinds[_i].msg;
+    ck_assert_msg(cp_redis_error_kind(msg) == kinds[_i].want, "\"%s\": got %d, want %d",
+                  msg ? msg : "(null)", cp_redis_error_kind(msg), kinds[_i].want);
+}
+END_TEST
+
+/* A connection whose replies come from bytes fed to its reader (hiredis
+ * reads a buffered reply without I/O). */
+static void fake_redis(cp_redis *r, const char *wire, size_t replies) {
+    cp_redis_url url;
+    char err[128];
+    ck_assert_int_eq(cp_redis_url_parse("redis://127.0.0.1:1", &url, err, sizeof(err)), 0);
+    cp_redis_init(r, &url, 100);
+    r->ctx = redisConnectUnix("/nonexistent/callpulse-test.sock");
+    ck_assert_ptr_nonnull(r->ctx);
+    r->ctx->err = 0;
+    ck_assert_int_eq(redisReaderFeed(r->ctx->reader, wire, strlen(wire)), REDIS_OK);
+    r->pending = replies;
+}
+
+START_TEST(test_read_notes_what_ensure_must_repair) {
+    cp_redis r;
+    fake_redis(&r, "+OK\r\n-NOSCRIPT No matching script. Please use EVAL.\r\n-BUSY busy\r\n", 3);
+    redisReply *a = cp_redis_read(&r);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(r.scripts_lost + r.wrong_role, 0);
+    redisReply *b = cp_redis_read(&r);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(b->type, REDIS_REPLY_ERROR);
+    ck_assert_int_eq(r.scripts_lost, 1);
+    ck_assert_int_eq(r.wrong_role, 0);
+    redisReply *c = cp_redis_read(&r);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(r.wrong_role, 0); /* BUSY: only wait */
+    ck_assert_uint_eq(r.replied, 3);
+    ck_assert_ptr_nonnull(r.ctx); /* an error reply never breaks the connection */
+    freeReplyObject(a);
+    freeReplyObject(b);
+    freeReplyObject(c);
+    cp_redis_close(&r);
+    fake_redis(&r, "-READONLY You can't write against a read only replica.\r\n", 1);
+    a = cp_redis_read(&r);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(r.wrong_role, 1);
+    ck_assert_int_eq(r.scripts_lost, 0);
+    freeReplyObject(a);
+    cp_redis_close(&r);
+}
+END_TEST
+
+/* ---- loading an agent ----------------------------------------------------------- */
+
+static redisReply *reply_new(int type) {
+    redisReply *r = calloc(1, sizeof(*r));
+    ck_assert_ptr_nonnull(r);
+    r->type = type;
+    return r;
+}
+
+static redisReply *str(int type, const char *s) {
+    redisReply *r = reply_new(type);
+    r->str = strdup(s);
+    r->len = strlen(s);
+    return r;
+}
+
+/* An array of n replies given as arguments. */
+static redisReply *arr(size_t n, ...) {
+    va_list ap;
+    redisReply *r = reply_new(REDIS_REPLY_ARRAY);
+    r->element = calloc(n + 1, sizeof(*r->element));
+    r->elements = n;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++)
+        r->element[i] = va_arg(ap, redisReply *);
+    va_end(ap);
+    return r;
+}
+
+static redisReply *S(const char *s) {
+    return str(REDIS_REPLY_STRING, s);
+}
+
+typedef struct load_case {
+    const char *name;
+    int want;            /* 0, -1 transient, -2 malformed */
+    const char *err_has; /* in the error text */
+    size_t messages;     /* queued from the outbox */
+} load_case;
+
+static const load_case load_cases[] = {
+    {"a new agent: every key empty", 0, NULL, 0},
+    {"stored state and two outbox messages", 0, NULL, 2},
+    {"BUSY reading st", -1, "st:{a1}: BUSY", 0},
+    {"LOADING reading ids", -1, "ids:{a1}: LOADING", 0},
+    {"NOSCRIPT-like error reading points", -1, "points:{a1}: NOSCRIPT", 0},
+    {"MASTERDOWN reading the outbox", -1, "outbox:{a1}: MASTERDOWN", 0},
+    {"a status where an array belongs", -1, "unexpected reply", 0},
+    {"an integer inside st", -2, "not a string", 1},
+    {"a field of st that cannot be decoded", -2, "cannot be decoded", 1},
+};
+
+/* The five replies of case i: st, ids, points, calls, outbox. */
+static void load_replies(int i, redisReply **r) {
+    r[0] = arr(0);
+    r[1] = arr(0);
+    r[2] = arr(0);
+    r[3] = arr(0);
+    r[4] = arr(0);
+    switch (i) {
+    case 1:
+        freeReplyObject(r[0]);
+        r[0] = arr(4, S("v"), S("3"), S("a"), S("1764000000000"));
+        freeReplyObject(r[4]);
+        r[4] = arr(6, S("csat-5:a1:e1"), S("R{\"reward_id\":\"csat-5:a1:e1\"}"), S("csat-5:a1:e2"),
+                   S("R{\"reward_id\":\"csat-5:a1:e2\"}"), S("junk"), S("not a message"));
+        break;
+    case 2:
+        freeReplyObject(r[0]);
+        r[0] = str(REDIS_REPLY_ERROR, "BUSY Redis is busy running a script.");
+        break;
+    case 3:
+        freeReplyObject(r[1]);
+        r[1] = str(REDIS_REPLY_ERROR, "LOADING Redis is loading the dataset in memory");
+        break;
+    case 4:
+        freeReplyObject(r[2]);
+        r[2] = str(REDIS_REPLY_ERROR, "NOSCRIPT No matching script.");
+        break;
+    case 5:
+        freeReplyObject(r[4]);
+        r[4] = str(REDIS_REPLY_ERROR, "MASTERDOWN Link with MASTER is down");
+        break;
+    case 6:
+        freeReplyObject(r[3]);
+        r[3] = str(REDIS_REPLY_STATUS, "QUEUED");
+        break;
+    case 7: {
+        redisReply *n = reply_new(REDIS_REPLY_INTEGER);
+        n->integer = 7;
+        freeReplyObject(r[0]);
+        r[0] = arr(2, S("v"), n);
+        freeReplyObject(r[4]);
+        r[4] = arr(2, S("x1"), S("A{\"alert_id\":\"x1\"}"));
+        break;
+    }
+    case 8:
+        freeReplyObject(r[0]);
+        r[0] = arr(2, S("a"), S("yesterday"));
+        freeReplyObject(r[4]);
+        r[4] = arr(2, S("x1"), S("A{\"alert_id\":\"x1\"}"));
+        break;
+    }
+}
+
+START_TEST(test_load_classified) {
+    const load_case *c = &load_cases[_i];
+    cp_config cfg;
+    char err[512] = "";
+    redisReply *r[CP_STORE_LOAD_REPLIES];
+    cp_outbox out;
+    memset(&out, 0, sizeof(out));
+    cp_config_defaults(&cfg);
+    ck_assert_msg(cp_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+    cp_agent *a = cp_agent_new("a1", 2);
+    ck_assert_ptr_nonnull(a);
+    load_replies(_i, r);
+    int rc = cp_store_decode_load(a, &cfg.rules, r, &out, err, sizeof(err));
+    ck_assert_msg(rc == c->want, "%s: got %d (%s), want %d", c->name, rc, err, c->want);
+    ck_assert_int_eq(a->loaded, rc == 0);
+    if (c->err_has)
+        ck_assert_msg(strstr(err, c->err_has), "%s: error \"%s\" lacks \"%s\"", c->name, err,
+                      c->err_has);
+    ck_assert_msg(out.n == c->messages, "%s: %zu messages queued, want %zu", c->name, out.n,
+                  c->messages);
+    if (_i == 1) {
+        ck_assert_uint_eq(a->version, 3);
+        ck_assert_str_eq(out.v[0].agent, "a1");
+        ck_assert_str_eq(out.v[0].id, "csat-5:a1:e1");
+        ck_assert_int_eq(out.v[0].kind, CP_EMIT_REWARD);
+        ck_assert_str_eq(out.v[1].json, "{\"reward_id\":\"csat-5:a1:e2\"}");
+    }
+    for (int i = 0; i < CP_STORE_LOAD_REPLIES; i++)
+        freeReplyObject(r[i]);
+    cp_outbox_free(&out);
+    cp_agent_free(a);
+    cp_config_free(&cfg);
+}
+END_TEST
+
+/* A load after a lost write reply queues the outbox; a second load of the
+ * same agent (the batch retried) into a tracking list does not queue the
+ * messages again. */
+START_TEST(test_reload_queues_outbox_once) {
+    cp_config cfg;
+    char err[512] = "";
+    redisReply *r[CP_STORE_LOAD_REPLIES];
+    cp_outbox out;
+    memset(&out, 0, sizeof(out));
+    cp_outbox_track(&out);
+    cp_config_defaults(&cfg);
+    ck_assert_msg(cp_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+    for (int round = 0; round < 2; round++) {
+        cp_agent *a = cp_agent_new("a1", 2);
+        load_replies(1, r);
+        ck_assert_int_eq(cp_store_decode_load(a, &cfg.rules, r, &out, err, sizeof(err)), 0);
+        ck_assert_uint_eq(out.n, 2);
+        for (int i = 0; i < CP_STORE_LOAD_REPLIES; i++)
+            freeReplyObject(r[i]);
+        cp_agent_free(a);
+    }
+    cp_outbox_free(&out);
+    cp_config_free(&cfg);
+}
+END_TEST
+
+/* ---- /healthz from the consumer's report ------------------------------------------- */
+
+START_TEST(test_health_writes_failing) {
+    cp_config cfg;
+    cp_health h;
+    char err[256], why[512];
+    cp_config_defaults(&cfg);
+    ck_assert_int_eq(cp_health_init(&h, &cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(cp_health_writes(&h, 1000, why, sizeof(why)), 1);
+    cp_health_writes_failed(&h, 1000, "state write of a1: NOSCRIPT No matching script.");
+    ck_assert_int_eq(cp_health_writes(&h, 1000 + CP_HEALTH_WRITES_GRACE_MS, why, sizeof(why)), 1);
+    /* later failures keep the clock of the first */
+    cp_health_writes_failed(&h, 4000, "state write of a1: BUSY Redis is busy");
+    ck_assert_int_eq(cp_health_writes(&h, 1001 + CP_HEALTH_WRITES_GRACE_MS, why, sizeof(why)), 0);
+    ck_assert_int_eq(cp_health_writes(&h, 8000, why, sizeof(why)), 0);
+    ck_assert_str_eq(why, "Redis writes failing for 7 s: state write of a1: BUSY Redis is busy");
+    cp_health_writes_ok(&h);
+    ck_assert_int_eq(cp_health_writes(&h, 20000, why, sizeof(why)), 1);
+    /* a new run of failures starts its own clock */
+    cp_health_writes_failed(&h, 30000, "reading st:{a1}: LOADING");
+    ck_assert_int_eq(cp_health_writes(&h, 34000, why, sizeof(why)), 1);
+    ck_assert_int_eq(cp_health_writes(&h, 36000, why, sizeof(why)), 0);
+    ck_assert_str_eq(why, "Redis writes failing for 6 s: reading st:{a1}: LOADING");
+    cp_health_free(&h);
+    cp_config_free(&cfg);
+}
+END_TEST
+
+Suite *redisio_suite(void) {
+    Suite *s = suite_create("redisio");
+    TCase *tc = tcase_create("redisio");
+    tcase_add_loop_test(tc, test_error_kinds, 0, (int)(sizeof(kinds) / sizeof(kinds[0])));
+    tcase_add_test(tc, test_read_notes_what_ensure_must_repair);
+    tcase_add_loop_test(tc, test_load_classified, 0,
+                        (int)(sizeof(load_cases) / sizeof(load_cases[0])));
+    tcase_add_test(tc, test_reload_queues_outbox_once);
+    tcase_add_test(tc, test_health_writes_failing);
+    suite_add_tcase(s, tc);
+    return s;
+}
