@@ -139,7 +139,11 @@ typedef struct cp_strings {
 
 /* Rebuild an agent from its Redis keys: the state hash and the points and
  * calls hashes (field/value pairs) and the ids zset (member/score pairs).
- * Rule states are matched to `rules` by id. -1 on a malformed field. */
+ * Rule states are matched to `rules` by id. 0, CP_LOAD_MALFORMED on a field
+ * that cannot be decoded, CP_LOAD_NO_MEMORY when an allocation failed (a
+ * transient failure: the caller retries, the state is not malformed). */
+#define CP_LOAD_MALFORMED (-1)
+#define CP_LOAD_NO_MEMORY (-2)
 int cp_agent_load(cp_agent *a, const cp_rules *rules, const cp_strings *st, const cp_strings *ids,
                   const cp_strings *points, const cp_strings *calls);
 

@@ -367,12 +367,12 @@ static int load_field(cp_agent *a, const char *f, size_t flen, const char *v, si
         return flen == 1 && cp_sums_decode(v, vlen, &a->w.day_sums) == 0 ? 0 : -1;
     case 'o':
         if (parse_i64(f + 1, flen - 1, &x) != 0 || parse_i64(v, vlen, &y) != 0)
-            return -1;
-        return set_applied(a, (int32_t)x, y);
+            return CP_LOAD_MALFORMED;
+        return set_applied(a, (int32_t)x, y) == 0 ? 0 : CP_LOAD_NO_MEMORY;
     case 'b':
         if (parse_i64(f + 1, flen - 1, &x) != 0 || cp_sums_decode(v, vlen, &sums) != 0)
-            return -1;
-        return cp_wstore_put(&a->w, x, &sums);
+            return CP_LOAD_MALFORMED;
+        return cp_wstore_put(&a->w, x, &sums) == 0 ? 0 : CP_LOAD_NO_MEMORY;
     default:
         return 0; /* fields of later features are not ours to judge */
     }
@@ -448,19 +448,20 @@ static int load_calls(cp_agent *a, const cp_strings *c) {
 int cp_agent_load(cp_agent *a, const cp_rules *rules, const cp_strings *st, const cp_strings *ids,
                   const cp_strings *points, const cp_strings *calls) {
     if (cp_agent_rules_init(&a->rules, rules->n) != 0)
-        return -1;
+        return CP_LOAD_NO_MEMORY;
     for (size_t i = 0; i + 1 < st->n; i += 2) {
         int rc = st->len[i] > 2 && st->v[i][0] == 'r' && st->v[i][1] == ':'
                      ? load_rule(a, rules, st->v[i], st->len[i], st->v[i + 1], st->len[i + 1])
                      : load_field(a, st->v[i], st->len[i], st->v[i + 1], st->len[i + 1]);
         if (rc != 0)
-            return -1;
+            return rc == CP_LOAD_NO_MEMORY ? rc : CP_LOAD_MALFORMED;
     }
     for (size_t i = 0; i + 1 < ids->n; i += 2) {
         int64_t ts;
-        if (parse_i64(ids->v[i + 1], ids->len[i + 1], &ts) != 0 ||
-            cp_idset_add(&a->ids, ids->v[i], ids->len[i], ts) != 0)
-            return -1;
+        if (parse_i64(ids->v[i + 1], ids->len[i + 1], &ts) != 0)
+            return CP_LOAD_MALFORMED;
+        if (cp_idset_add(&a->ids, ids->v[i], ids->len[i], ts) != 0)
+            return CP_LOAD_NO_MEMORY;
     }
-    return load_points(a, points) == 0 && load_calls(a, calls) == 0 ? 0 : -1;
+    return load_points(a, points) == 0 && load_calls(a, calls) == 0 ? 0 : CP_LOAD_MALFORMED;
 }

@@ -243,7 +243,11 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
             rc = got == -1 ? -1 : -2;
         }
     }
-    if (rc == 0 && cp_agent_load(a, rules, &str[0], &str[1], &str[2], &str[3]) != 0) {
+    int loaded = rc == 0 ? cp_agent_load(a, rules, &str[0], &str[1], &str[2], &str[3]) : 0;
+    if (loaded == CP_LOAD_NO_MEMORY) { /* transient: the batch is retried */
+        snprintf(err, errsz, "out of memory loading the state of {%s}", a->id);
+        rc = -1;
+    } else if (loaded != 0) {
         snprintf(err, errsz, "st, ids, points or calls of {%s}: a field cannot be decoded", a->id);
         rc = -2;
     }
