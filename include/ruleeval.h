@@ -116,7 +116,17 @@ typedef struct cp_rule_ctx {
     const char *team; /* last known; "" when none */
     cp_agent_rules *ar;
     cp_emits *out;
+    /* A deadline is evaluated at its own instant T (the rule state, the
+     * windows), but what it emits carries the clock of the point where the
+     * partition passed it (contract 3): `stamp`, or T when CP_NO_STAMP. */
+    int64_t stamp;
+    /* the agent's own event at that point, applied right after: what the
+     * deadline emits names it as event_id, and a call ending with it raises
+     * no long-call alert; NULL when the point is another agent's */
+    const cp_event *next_event;
 } cp_rule_ctx;
+
+#define CP_NO_STAMP INT64_MIN
 
 int cp_agent_rules_init(cp_agent_rules *ar, int nrules);
 void cp_agent_rules_free(cp_agent_rules *ar);

@@ -123,24 +123,47 @@ static int64_t walk_due(walk *k) {
     return k->due;
 }
 
-/* Evaluate the agent where the clock first reaches each of its deadlines
- * among the points l->clock[lo, hi). */
+/* A point of the lane at clock Tc passes every deadline up to Tc: each is
+ * evaluated in turn at its own instant (the windows and rule clocks there,
+ * so a wall-clock step and a replay without it reach the same states), and
+ * what it emits carries Tc as as_of. ev: the agent's own event at this
+ * point, applied after them; NULL when the point is another's. */
+static int walk_deadlines(walk *k, int64_t Tc, const cp_event *ev) {
+    int64_t due = walk_due(k);
+    if (due > Tc)
+        return 0;
+    k->rc.stamp = Tc;
+    k->rc.next_event = ev;
+    for (; due <= Tc; due = walk_due(k)) {
+        walk_move(k, due);
+        k->due_ok = 0;
+        if (cp_rules_after_slide(&k->rc, due, k->win) != 0)
+            break;
+    }
+    k->rc.stamp = CP_NO_STAMP;
+    k->rc.next_event = NULL;
+    if (due <= Tc)
+        return -1;
+    walk_move(k, Tc); /* nothing changes from the last deadline to Tc */
+    return 0;
+}
+
+/* The points of l->clock[lo, hi) that pass the agent's deadlines. */
 static int walk_lane(walk *k, const cp_lane *l, int32_t lo, int32_t hi) {
     while (l && lo < hi && l->clock[hi - 1] > k->now) {
         int64_t due = walk_due(k);
         if (due == CP_NEVER || l->clock[hi - 1] < due)
             return 0;
         lo = lane_find(l, lo, hi, due);
-        int64_t Tc = l->clock[lo++];
-        walk_move(k, Tc);
-        k->due_ok = 0;
-        if (cp_rules_after_slide(&k->rc, Tc, k->win) != 0)
+        if (walk_deadlines(k, l->clock[lo++], NULL) != 0)
             return -1;
     }
     return 0;
 }
 
-/* One of the agent's own events, at its point of the lane. */
+/* One of the agent's own events, at its point of the lane: the deadlines
+ * its clock passes first, then the event (a replay or a duplicate changes
+ * nothing more). */
 static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
     const cp_event *ev = be->ev;
     int64_t Te = k->now;
@@ -148,19 +171,14 @@ static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
         Te = be->clock_ms;
     if (ev->ts_ms > Te)
         Te = ev->ts_ms;
-    /* taken before the event changes anything: a replay or a duplicate
-     * still passes the deadlines its point reaches */
-    int64_t due = Te > k->now ? walk_due(k) : CP_NEVER;
+    if (walk_deadlines(k, Te, ev) != 0)
+        return -1;
     walk_move(k, Te);
     int applied = out->delta.applied;
     if (cp_agent_apply(k->a, k->c->ws, ev, be->partition, be->offset, Te, &out->delta) != 0)
         return -1;
-    if (out->delta.applied == applied) {
-        if (due > Te)
-            return 0;
-        k->due_ok = 0;
-        return cp_rules_after_slide(&k->rc, Te, k->win);
-    }
+    if (out->delta.applied == applied)
+        return 0;
     k->due_ok = 0;
     take_in(k->c, k->a, k->win, ev, Te);
     for (int i = 0; i < k->c->ws->n; i++) /* an applied event rewrites every hash */
@@ -182,8 +200,8 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     k.now = a->as_of;
     k.due_ok = 0;
     memcpy(k.changed_at, a->kpi_as_of, sizeof(k.changed_at));
-    k.rc = (cp_rule_ctx){c->rules, c->ws,   c->daily_cap, c->lateness_ms,
-                         a->id,    a->team, &a->rules,    &out->emits};
+    k.rc = (cp_rule_ctx){c->rules, c->ws,     c->daily_cap, c->lateness_ms, a->id,
+                         a->team,  &a->rules, &out->emits,  CP_NO_STAMP,    NULL};
     cp_agent_delta_reset(&out->delta);
     cp_emits_clear(&out->emits);
     out->windows = 0;

@@ -136,11 +136,14 @@ int cp_alert_long_call_due(cp_rule_ctx *c, int r, int64_t T, const cp_event *ev)
         cp_call *call = &c->ar->open[i];
         if ((call->fired & (1ULL << r)) || T - call->ts < rule->max_ms)
             continue;
-        if (ev && ev->type == CP_EV_CALL_ENDED && strcmp(ev->call_id, call->call_id) == 0)
+        const cp_event *ending = ev ? ev : c->next_event;
+        if (ending && ending->type == CP_EV_CALL_ENDED &&
+            strcmp(ending->call_id, call->call_id) == 0)
             continue; /* it ends with this very event */
         call->fired |= 1ULL << r;
         c->ar->calls_dirty = 1;
-        if (!long_call_emit(c, r, T, ev, call, 1, T))
+        /* value: how long the customer had been on the line when it went out */
+        if (!long_call_emit(c, r, T, ev, call, 1, c->stamp != CP_NO_STAMP ? c->stamp : T))
             return -1;
     }
     return 0;

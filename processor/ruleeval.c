@@ -46,9 +46,11 @@ cp_emit *cp_emit_new(cp_rule_ctx *c, int r, int64_t T, const cp_event *ev) {
     memset(m, 0, sizeof(*m));
     m->rule = &c->rules->v[r];
     m->kind = m->rule->reward ? CP_EMIT_REWARD : CP_EMIT_ALERT;
-    m->as_of = T;
+    m->as_of = c->stamp != CP_NO_STAMP ? c->stamp : T;
     m->samples = -1;
     snprintf(m->team, sizeof(m->team), "%s", c->team);
+    if (!ev) /* a deadline passed at the agent's own event names that event */
+        ev = c->next_event;
     if (ev)
         memcpy(m->event_id, ev->event_id, (size_t)ev->event_id_len + 1);
     return m;

@@ -35,7 +35,8 @@ static void setup(fixture *f, const char *json, int cap) {
     cp_windows_from_config(&f->ws, &f->cfg);
     ck_assert_int_eq(cp_agent_rules_init(&f->ar, f->cfg.rules.n), 0);
     memset(&f->out, 0, sizeof(f->out));
-    f->ctx = (cp_rule_ctx){&f->cfg.rules, &f->ws, cap, 600000, "a1", "t1", &f->ar, &f->out};
+    f->ctx = (cp_rule_ctx){&f->cfg.rules, &f->ws, cap,     600000,      "a1",
+                           "t1",          &f->ar, &f->out, CP_NO_STAMP, NULL};
 }
 
 static void teardown(fixture *f) {
