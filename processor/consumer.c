@@ -527,8 +527,12 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
             clocks[i] = (cp_part_clock){parts->elems[i].partition,
                                         part && part->clock_ms != CP_CLOCK_UNSET ? part->clock_ms
                                                                                  : CP_NO_CLOCK};
-        cp_info("assigned %s [%d] at offset %lld", parts->elems[i].topic,
-                (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
+        if (parts->elems[i].offset >= 0)
+            cp_info("assigned %s [%d] at committed offset %lld", parts->elems[i].topic,
+                    (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
+        else /* RD_KAFKA_OFFSET_INVALID: auto.offset.reset decides */
+            cp_info("assigned %s [%d] with no committed offset (auto.offset.reset applies)",
+                    parts->elems[i].topic, (int)parts->elems[i].partition);
     }
     if (clocks)
         cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt);

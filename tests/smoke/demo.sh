@@ -36,6 +36,10 @@ grep -qE '^  callpulse_messages_consumed_total [1-9]' "$out" || fail "no metrics
 dir=$(grep -o '/tmp/callpulse-demo-[A-Za-z0-9]*' "$out" | head -1)
 [ -n "$dir" ] || fail "no demo directory named"
 if pgrep -f "$dir" >/dev/null; then fail "processes of $dir still running"; fi
+# the simulator and the wallboard name only the broker on their command line
+brokers=$(grep -o 'kcat on [0-9.:]*' "$out" | head -1 | cut -d' ' -f3)
+[ -n "$brokers" ] || fail "no broker address in the demo's summary"
+if pgrep -f -- "--brokers $brokers" >/dev/null; then fail "clients of $brokers still running"; fi
 # under the sanitizers, a finding in any demo process is a failure
 if grep -lE "runtime error|AddressSanitizer|LeakSanitizer" "$dir"/*.log 2>/dev/null; then
     fail "sanitizer findings in the demo's logs"
