@@ -106,10 +106,13 @@ void cp_agent_free(cp_agent *a);
 int64_t cp_agent_applied(const cp_agent *a, int32_t partition);
 
 /* Apply one event at input (partition, offset) for clock T: skipped when
- * the offset was already applied, counted once per event_id. Returns 0 or
- * -1 on out of memory. */
+ * the offset was already applied, counted once per event_id within the
+ * lateness horizon: an id whose earlier copy has a ts older than
+ * T - lateness_ms counts again (the same in the cache and after a reload
+ * from Redis, which keeps only ids inside the horizon; contract 3). Returns
+ * 0 or -1 on out of memory. */
 int cp_agent_apply(cp_agent *a, const cp_windows *ws, const cp_event *ev, int32_t partition,
-                   int64_t offset, int64_t T, cp_agent_delta *d);
+                   int64_t offset, int64_t T, int64_t lateness_ms, cp_agent_delta *d);
 
 /* Move the agent to clock T: roll the day, prune panes and ids. */
 void cp_agent_advance(cp_agent *a, const cp_windows *ws, int64_t T, int64_t lateness_ms,
@@ -120,6 +123,8 @@ void cp_agent_delta_free(cp_agent_delta *d);
 
 /* Id set. */
 int cp_idset_contains(const cp_idset *s, const char *id, size_t len);
+/* Is id in the set with a ts at or after horizon (epoch ms)? */
+int cp_idset_seen(const cp_idset *s, const char *id, size_t len, int64_t horizon);
 int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts);
 /* Forget ids with ts < min_ts; returns how many. */
 size_t cp_idset_prune(cp_idset *s, int64_t min_ts);

@@ -121,8 +121,8 @@ typedef struct cp_rule_ctx {
      * partition passed it (contract 3): `stamp`, or T when CP_NO_STAMP. */
     int64_t stamp;
     /* the agent's own event at that point, applied right after: what the
-     * deadline emits names it as event_id, and a call ending with it raises
-     * no long-call alert; NULL when the point is another agent's */
+     * deadline emits names it as event_id; NULL when the point is another
+     * agent's */
     const cp_event *next_event;
 } cp_rule_ctx;
 

@@ -97,6 +97,11 @@ int cp_idset_contains(const cp_idset *s, const char *id, size_t len) {
     return slot && slot->hash != 0;
 }
 
+int cp_idset_seen(const cp_idset *s, const char *id, size_t len, int64_t horizon) {
+    struct cp_id_slot *slot = find_slot(s, id, len, hash_id(id, len));
+    return slot && slot->hash != 0 && slot->ts >= horizon;
+}
+
 /* Re-insert every entry into a table of cap slots (a power of two). */
 static int rehash(cp_idset *s, uint32_t cap) {
     cp_idset t = {calloc(cap, sizeof(struct cp_id_slot)), cap, 0, s->min_ts};
@@ -124,8 +129,10 @@ int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts) {
         s->min_ts = ts;
     uint64_t h = hash_id(id, len);
     struct cp_id_slot *slot = find_slot(s, id, len, h);
-    if (slot->hash != 0)
+    if (slot->hash != 0) { /* seen before the horizon: it counts from ts on */
+        slot->ts = ts;
         return 0;
+    }
     if (len > ID_INLINE) {
         if (!(slot->heap = malloc(len + 1)))
             return -1;
@@ -221,7 +228,7 @@ static int set_applied(cp_agent *a, int32_t partition, int64_t offset) {
 }
 
 int cp_agent_apply(cp_agent *a, const cp_windows *ws, const cp_event *ev, int32_t partition,
-                   int64_t offset, int64_t T, cp_agent_delta *d) {
+                   int64_t offset, int64_t T, int64_t lateness_ms, cp_agent_delta *d) {
     cp_sums sums;
     int oom;
     int64_t day_before = a->w.day;
@@ -233,7 +240,7 @@ int cp_agent_apply(cp_agent *a, const cp_windows *ws, const cp_event *ev, int32_
     if (set_applied(a, partition, offset) != 0 || note_offset(d, partition, offset) != 0)
         return -1;
     a->partition = partition;
-    if (cp_idset_contains(&a->ids, ev->event_id, ev->event_id_len)) {
+    if (cp_idset_seen(&a->ids, ev->event_id, ev->event_id_len, T - lateness_ms)) {
         d->duplicates++;
         return 0;
     }

@@ -175,7 +175,8 @@ static int walk_event(walk *k, const cp_batch_event *be, cp_step *out) {
         return -1;
     walk_move(k, Te);
     int applied = out->delta.applied;
-    if (cp_agent_apply(k->a, k->c->ws, ev, be->partition, be->offset, Te, &out->delta) != 0)
+    if (cp_agent_apply(k->a, k->c->ws, ev, be->partition, be->offset, Te, k->c->lateness_ms,
+                       &out->delta) != 0)
         return -1;
     if (out->delta.applied == applied)
         return 0;

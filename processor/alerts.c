@@ -136,10 +136,13 @@ int cp_alert_long_call_due(cp_rule_ctx *c, int r, int64_t T, const cp_event *ev)
         cp_call *call = &c->ar->open[i];
         if ((call->fired & (1ULL << r)) || T - call->ts < rule->max_ms)
             continue;
-        const cp_event *ending = ev ? ev : c->next_event;
-        if (ending && ending->type == CP_EV_CALL_ENDED &&
-            strcmp(ending->call_id, call->call_id) == 0)
-            continue; /* it ends with this very event */
+        /* A call whose deadline passed before its call_ended fires even when
+         * that event is the first to reach it (the deadline passes first,
+         * then the event resolves it): a wall-clock step would have fired it
+         * too. Only a call opened already past its limit and ended by the
+         * very event being applied raises nothing. */
+        if (ev && ev->type == CP_EV_CALL_ENDED && strcmp(ev->call_id, call->call_id) == 0)
+            continue;
         call->fired |= 1ULL << r;
         c->ar->calls_dirty = 1;
         /* value: how long the customer had been on the line when it went out */

@@ -49,6 +49,7 @@
 #define STATS_INTERVAL_MS 10000 /* a progress line in the log */
 #define RETRY_FIRST_MS    100   /* Redis retry backoff */
 #define RETRY_MAX_MS      5000
+#define STALL_MS          1000 /* the loop stood still this long: fetches are stale */
 
 typedef struct cp_consumer {
     const cp_config *cfg;
@@ -82,6 +83,7 @@ typedef struct cp_consumer {
     uint64_t boards_done; /* progress generation whose board messages were re-produced */
     int64_t polled_ms;    /* when the polled messages' first one was taken */
     int64_t judged_ms;    /* when the batch being judged was */
+    int64_t followed_ms;  /* when follow_wall_clock() last ran */
     int paused;           /* partitions paused while Redis is down */
     int64_t retry_at;     /* monotonic ms of the next apply attempt */
     int64_t backoff_ms;   /* 0 while Redis is fine */
@@ -692,8 +694,18 @@ static int caught_up(cp_consumer *c, const cp_partition *p) {
  * deadlines pass, it is stored, then committed with the partition. */
 static void follow_wall_clock(cp_consumer *c, int64_t mono) {
     int64_t wall = cp_now_wall_ms(), quiet_ms = (int64_t)c->cfg->idle_s * 1000;
-    if (quiet_ms <= 0 || c->backoff_ms || c->paused)
+    int stalled = c->followed_ms && mono - c->followed_ms > STALL_MS;
+    c->followed_ms = mono;
+    if (quiet_ms <= 0)
         return;
+    if (c->backoff_ms || c->paused || stalled) {
+        /* While paused (Redis down) or stalled, fetches stopped: what the
+         * last one said of the watermarks is stale and events may wait
+         * unread. Quiet time counts again from here, after fresh fetches. */
+        for (size_t i = 0; i < c->progress.n; i++)
+            c->progress.parts[i].seen_ms = mono;
+        return;
+    }
     for (size_t i = 0; i < c->progress.n; i++) {
         cp_partition *p = &c->progress.parts[i];
         if (p->clock_ms == CP_CLOCK_UNSET || wall - p->clock_ms < 1000 ||

@@ -109,8 +109,8 @@ size_t out_compare(const char *label, json_t *a, json_t *b, size_t show);
 /* The long-call alerts (rule rule_id, max_ms) the contract gives for the
  * stream where it landed (s->partition, s->offset): per partition in
  * offset order the clock is the largest ts so far; an open call fires at
- * the first event whose ts brings the clock to answered + max_ms (unless
- * that event is its own call_ended), with that clock as as_of, the
+ * the first event whose ts brings the clock to answered + max_ms (its
+ * own call_ended too: it then resolves at once), with that clock as as_of, the
  * seconds it had lasted then as value, and the event's id when it is the
  * agent's own, else null; a fired call resolves at its call_ended with
  * the clock just after it and the call's whole length. Returns alert_id

@@ -423,6 +423,51 @@ START_TEST(test_quiet_floor_moves) {
 }
 END_TEST
 
+/* A quiet floor's wall-clock steps must not outrun events that wait
+ * unread while Redis is down: with lateness_s 10 and idle_s 2, Redis
+ * frozen for 15 s while an agent sends an event a second; afterwards every
+ * event counts and none is too late (issue 10's review, F2). */
+START_TEST(test_quiet_floor_waits_out_an_outage) {
+    static const char *cfg =
+        "{\"windows\":{\"idle_s\":2,\"lateness_s\":10},\"redis\":{\"timeout_ms\":500},"
+        "\"kafka\":{\"commit_interval_ms\":100,\"properties\":{\"session.timeout.ms\":"
+        "\"6000\",\"heartbeat.interval.ms\":\"500\",\"fetch.wait.max.ms\":\"20\"}}}";
+    h_env e;
+    h_proc run;
+    char id[32];
+    int sent = 0;
+    h_env_start(&e, 1);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", cfg), "outage", "run");
+    ck_assert(h_wait_log(&run, "assigned", 30000) == 0);
+    rd_kafka_t *p = h_producer(&e);
+    for (int i = 0; i < 18; i++) {
+        if (i == 3)
+            h_redis_freeze(&e);
+        snprintf(id, sizeof(id), "o-%d", i);
+        produce_q(p, id, "call_offered", h_now_ms(), id, "");
+        sent++;
+        h_sleep_ms(1000);
+    }
+    h_redis_thaw(&e);
+    rd_kafka_destroy(p);
+    h_wait_caught_up(&e, "outage", "call-events", &run, 60);
+    h_msgs dlq = {0};
+    h_read_topic(&e, "call-events-dlq", &dlq);
+    size_t late = dlq.n;
+    h_msgs_free(&dlq);
+    redisContext *rc = h_redis_connect(&e);
+    redisReply *r = redisCommand(rc, "HGET cp:kpi:{q-A}:day offered");
+    ck_assert_ptr_nonnull(r);
+    long long offered = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    freeReplyObject(r);
+    redisFree(rc);
+    ck_assert_msg(late == 0 && offered == sent, "%zu dead letters, %lld of %d events offered", late,
+                  offered, sent);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    h_env_stop(&e);
+}
+END_TEST
+
 /* ---- the comparison itself ----------------------------------------------------- */
 
 /* The collector and comparison the property test relies on, without
@@ -469,7 +514,8 @@ Suite *outputs_suite(void) {
     } cases[] = {{"comparison", test_comparison_finds_differences, 10},
                  {"long_call", test_long_call_in_backlog, 90},
                  {"property", test_same_outputs_however_processed, 180},
-                 {"quiet_floor", test_quiet_floor_moves, 90}};
+                 {"quiet_floor", test_quiet_floor_moves, 90},
+                 {"quiet_outage", test_quiet_floor_waits_out_an_outage, 120}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, cases[i].timeout_s);

@@ -473,6 +473,26 @@ START_TEST(test_clock_steps_and_replays_agree) {
 }
 END_TEST
 
+/* A call whose own call_ended is the first event to reach its deadline
+ * outlasted the limit: it fires at that point, then the event resolves it
+ * (a wall-clock step on the quiet floor would have fired it too). */
+START_TEST(test_own_end_passes_the_deadline) {
+    static stream s;
+    int64_t clock[NPARTS] = {0, 0};
+    floor_sim f;
+    s.n = 0;
+    add(&s, clock, 0, CP_EV_CALL_ANSWERED, T0, "alone");
+    add(&s, clock, 0, CP_EV_CALL_ENDED, T0 + 20 * MIN, "alone")->talk_ms = 20 * MIN;
+    sim_init(&f, NULL);
+    run_stream(&f, &s, (const int[]){MAXEV}, 1);
+    ck_assert_uint_eq(count_with(&f, "long-call:a0:alone:firing as_of=1200000 v=1200.000 s=-1 "
+                                     "team=t0 ev=e1 "),
+                      1);
+    ck_assert_uint_eq(count_with(&f, "long-call:a0:alone:resolved as_of=1200000 v=1200.000"), 1);
+    sim_free(&f);
+}
+END_TEST
+
 Suite *agentstep_suite(void) {
     Suite *s = suite_create("agentstep");
     TCase *tc = tcase_create("batching");
@@ -482,6 +502,7 @@ Suite *agentstep_suite(void) {
     tcase_add_test(tc, test_clock_step_moves_a_quiet_floor);
     tcase_add_test(tc, test_duplicate_point_passes_deadlines);
     tcase_add_test(tc, test_clock_steps_and_replays_agree);
+    tcase_add_test(tc, test_own_end_passes_the_deadline);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -196,11 +196,11 @@ START_TEST(test_duplicates_and_replays) {
     int64_t T = DAY0 + 8 * 3600000;
     memset(&d, 0, sizeof(d));
     cp_event e1 = offered("e1", T - MIN), e2 = offered("e2", T), dup = offered("e1", T);
-    ck_assert_int_eq(cp_agent_apply(a, &ws, &e1, 0, 10, T, &d), 0);
-    ck_assert_int_eq(cp_agent_apply(a, &ws, &e2, 0, 11, T, &d), 0);
-    ck_assert_int_eq(cp_agent_apply(a, &ws, &dup, 0, 12, T, &d), 0); /* same id */
-    ck_assert_int_eq(cp_agent_apply(a, &ws, &e2, 0, 11, T, &d), 0);  /* replayed offset */
-    ck_assert_int_eq(cp_agent_apply(a, &ws, &e1, 0, 5, T, &d), 0);   /* older offset */
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &e1, 0, 10, T, 600000, &d), 0);
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &e2, 0, 11, T, 600000, &d), 0);
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &dup, 0, 12, T, 600000, &d), 0); /* same id */
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &e2, 0, 11, T, 600000, &d), 0);  /* replayed offset */
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &e1, 0, 5, T, 600000, &d), 0);   /* older offset */
     ck_assert_int_eq(d.applied, 2);
     ck_assert_int_eq(d.duplicates, 1);
     ck_assert_int_eq(d.skipped, 2);
@@ -210,8 +210,33 @@ START_TEST(test_duplicates_and_replays) {
     ck_assert_int_eq(out.v[CP_S_OFFERED], 2);
     /* the same offset on another partition is a different message */
     cp_event e3 = offered("e3", T);
-    ck_assert_int_eq(cp_agent_apply(a, &ws, &e3, 1, 11, T, &d), 0);
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &e3, 1, 11, T, 600000, &d), 0);
     ck_assert_int_eq(d.applied, 3);
+    cp_agent_delta_free(&d);
+    cp_agent_free(a);
+}
+END_TEST
+
+/* An event id counts once within the lateness horizon: a copy whose first
+ * one's ts is older than its clock minus lateness counts again, whether the
+ * first one is still in the cache or not (a reload from Redis keeps only ids
+ * inside the horizon; a restart must not change what counts). */
+START_TEST(test_duplicate_past_the_horizon) {
+    cp_windows ws = make_windows(0);
+    cp_agent *a = cp_agent_new("a1", 2);
+    cp_agent_delta d;
+    int64_t T = DAY0 + 8 * 3600000;
+    memset(&d, 0, sizeof(d));
+    cp_event first = offered("X", T), near = offered("X", T + 9 * MIN),
+             late = offered("X", T + 25 * MIN), again = offered("X", T + 26 * MIN);
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &first, 0, 1, T, 600000, &d), 0);
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &near, 0, 2, T + 9 * MIN, 600000, &d), 0);
+    ck_assert_int_eq(d.applied, 1); /* inside the horizon: a duplicate */
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &late, 0, 3, T + 30 * MIN, 600000, &d), 0);
+    ck_assert_int_eq(d.applied, 2); /* the first is 30 min behind: it counts again */
+    ck_assert_int_eq(cp_agent_apply(a, &ws, &again, 0, 4, T + 30 * MIN, 600000, &d), 0);
+    ck_assert_int_eq(d.applied, 2); /* ... and from its own ts on, once */
+    ck_assert_int_eq(d.duplicates, 2);
     cp_agent_delta_free(&d);
     cp_agent_free(a);
 }
@@ -228,7 +253,7 @@ START_TEST(test_ids_pruned_past_lateness) {
         char id[16];
         snprintf(id, sizeof(id), "e%d", i);
         cp_event ev = offered(id, T - 20 * MIN + i * 12000);
-        ck_assert_int_eq(cp_agent_apply(a, &ws, &ev, 0, i, T, &d), 0);
+        ck_assert_int_eq(cp_agent_apply(a, &ws, &ev, 0, i, T, 600000, &d), 0);
     }
     ck_assert_uint_eq(a->ids.n, 100);
     cp_agent_advance(a, &ws, T, 600000, &d); /* lateness 10 min */
@@ -252,10 +277,10 @@ START_TEST(test_last_known_team) {
     e1.team_id_len = 2;
     snprintf(e3.team_id, sizeof(e3.team_id), "t2");
     e3.team_id_len = 2;
-    cp_agent_apply(a, &ws, &e1, 0, 1, T, &d);
-    cp_agent_apply(a, &ws, &e2, 0, 2, T, &d); /* no team: keeps t1 */
+    cp_agent_apply(a, &ws, &e1, 0, 1, T, 600000, &d);
+    cp_agent_apply(a, &ws, &e2, 0, 2, T, 600000, &d); /* no team: keeps t1 */
     ck_assert_str_eq(a->team, "t1");
-    cp_agent_apply(a, &ws, &e3, 0, 3, T, &d);
+    cp_agent_apply(a, &ws, &e3, 0, 3, T, 600000, &d);
     ck_assert_str_eq(a->team, "t2");
     cp_agent_delta_free(&d);
     cp_agent_free(a);
@@ -340,6 +365,7 @@ Suite *window_suite(void) {
     tcase_add_test(tc, test_next_change);
     tcase_add_test(tc, test_duplicates_and_replays);
     tcase_add_test(tc, test_ids_pruned_past_lateness);
+    tcase_add_test(tc, test_duplicate_past_the_horizon);
     tcase_add_test(tc, test_last_known_team);
     tcase_add_test(tc, test_sums_codec);
     tcase_add_test(tc, test_kpi_text);
