@@ -71,7 +71,8 @@ typedef struct cp_step {
 
 /* Run agent a through its events evs[head], evs[tl->next[head]], ... (head
  * -1: none, a quiet agent) and through the points of its partition's lane
- * where its deadlines come due. -1 on out of memory. */
+ * where its deadlines come due; a->due is its next deadline after that.
+ * -1 on out of memory. */
 int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
                   const cp_timeline *tl, int32_t head, cp_step *out);
 

@@ -105,8 +105,10 @@ typedef struct walk {
 static void walk_move(walk *k, int64_t to) {
     cp_sums before[CP_WINDOWS_MAX];
     int n = k->c->ws->n;
-    if (to == k->now)
+    if (k->now != CP_NO_CLOCK && cp_bucket_of(k->c->ws, k->now) == cp_bucket_of(k->c->ws, to)) {
+        k->now = to; /* within a bucket nothing moves (most events) */
         return;
+    }
     memcpy(before, k->win, sizeof(before[0]) * (size_t)n);
     move(k->c, k->a, k->win, k->now, to);
     for (int i = 0; i < n; i++)
@@ -231,7 +233,10 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
         return -1;
     /* Nothing is due from here to the lane's end, so the agent's clock (and
      * its KPI hashes' as_of) stays at its last point: a function of the
-     * input, whatever the batching (contract 3). */
+     * input, whatever the batching (contract 3). Its next deadline is kept
+     * for the engine (advancing prunes nothing a window still holds). */
+    a->due = walk_due(&k);
+    a->due_known = 1;
     if (k.now == CP_NO_CLOCK)
         return 0;
     memcpy(a->kpi_as_of, k.changed_at, sizeof(a->kpi_as_of));

@@ -203,7 +203,7 @@ static int load_work(cp_engine *e) {
     return 0;
 }
 
-/* ---- slide ----------------------------------------------------------------- */
+/* ---- due ------------------------------------------------------------------- */
 
 /* The batch's clock points per partition (agentstep.h), with each event's
  * place in its partition's lane. */
@@ -304,8 +304,8 @@ static int plan_due(cp_engine *e) {
          a = cp_agentmap_next(&e->agents, &it)) {
         if (a->slot >= 0 || !a->loaded)
             continue;
-        int64_t end = lane_end(e, a->partition), due = agent_due(e, a);
-        if (end != CP_NO_CLOCK && end > a->as_of && due <= end) {
+        int64_t due = agent_due(e, a); /* always after a->as_of */
+        if (due <= lane_end(e, a->partition)) {
             if (!add_work(e, a))
                 return -1;
             continue;
@@ -341,9 +341,7 @@ static int compute_round(cp_engine *e, const cp_batch_event *evs) {
             continue;
         if (cp_agent_step(&e->step, w->agent, evs, &e->timeline, w->head, &w->step) != 0)
             return -1;
-        w->agent->due = cp_agent_next_due(&e->step, w->agent);
-        w->agent->due_known = 1;
-        if (w->agent->due < e->min_due)
+        if (w->agent->due < e->min_due) /* the step set its next deadline */
             e->min_due = w->agent->due;
         if (!w->step.store) {
             count_outcome(e, w);
