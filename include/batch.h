@@ -24,7 +24,7 @@ typedef struct cp_batch {
     size_t nmsgs, capmsgs;
     cp_event *events;
     cp_batch_event *bevs; /* events with their origin; pointers into events */
-    size_t nevents, capevents;
+    size_t nevents, capevents, capbevs;
     int64_t taken_ms; /* monotonic ms its first message was taken from Kafka */
 } cp_batch;
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void cp_batch_init(cp_batch *b) {
     memset(b, 0, sizeof(*b));
 }
@@ -23,14 +25,8 @@ void cp_batch_clear(cp_batch *b) {
 
 int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after,
                          int64_t appended_ms) {
-    if (b->nmsgs == b->capmsgs) {
-        size_t cap = b->capmsgs ? b->capmsgs * 2 : 1024;
-        cp_batch_msg *m = realloc(b->msgs, cap * sizeof(*m));
-        if (!m)
-            return -1;
-        b->msgs = m;
-        b->capmsgs = cap;
-    }
+    if (cp_grow(b->msgs, b->capmsgs, b->nmsgs + 1) != 0)
+        return -1;
     b->msgs[b->nmsgs++] = (cp_batch_msg){partition, offset, clock_after, appended_ms};
     return 0;
 }
@@ -40,20 +36,9 @@ cp_event *cp_batch_slot(cp_batch *b) {
 }
 
 cp_event *cp_batch_reserve(cp_batch *b, size_t n) {
-    if (b->nevents + n > b->capevents) {
-        size_t cap = b->capevents ? b->capevents * 2 : 1024;
-        while (cap < b->nevents + n)
-            cap *= 2;
-        cp_event *e = realloc(b->events, cap * sizeof(*e));
-        if (!e)
-            return NULL;
-        b->events = e;
-        cp_batch_event *be = realloc(b->bevs, cap * sizeof(*be));
-        if (!be)
-            return NULL;
-        b->bevs = be;
-        b->capevents = cap;
-    }
+    if (cp_grow(b->events, b->capevents, b->nevents + n) != 0 ||
+        cp_grow(b->bevs, b->capbevs, b->nevents + n) != 0)
+        return NULL;
     return &b->events[b->nevents];
 }
 

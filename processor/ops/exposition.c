@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 typedef struct text {
     char *buf;
     size_t len, cap;
@@ -29,15 +31,8 @@ static void put(text *t, const char *fmt, ...) {
         } else if ((size_t)n < t->cap - t->len) {
             t->len += (size_t)n;
             return;
-        } else {
-            size_t cap = (t->cap + (size_t)n) * 2;
-            char *b = realloc(t->buf, cap);
-            if (!b)
-                t->oom = 1;
-            else {
-                t->buf = b;
-                t->cap = cap;
-            }
+        } else if (cp_grow(t->buf, t->cap, t->len + (size_t)n + 1) != 0) {
+            t->oom = 1;
         }
     }
 }
