@@ -11,6 +11,7 @@ Suite *progress_suite(void);
 Suite *simmodel_suite(void);
 Suite *window_suite(void);
 Suite *rules_suite(void);
+Suite *rulekinds_suite(void);
 Suite *scorecard_suite(void);
 Suite *leaderboard_suite(void);
 Suite *wallview_suite(void);
