@@ -18,33 +18,30 @@
 
 struct cp_config;
 
-/* The sums of contract section 3, in this order. Seconds and money are
- * in thousandths. */
+/* The sums of contract section 3, one per CP_SUM row of kpi.def, in its
+ * order (append only: the agent state in Redis stores them by index).
+ * Seconds and money are in thousandths. */
 typedef enum {
-    CP_S_OFFERED = 0,
-    CP_S_ANSWERED,
-    CP_S_MISSED,
-    CP_S_HANDLED,
-    CP_S_TALK_MS,
-    CP_S_HOLD_MS,
-    CP_S_ACW_MS,
-    CP_S_RESOLVED,
-    CP_S_TRANSFERRED,
-    CP_S_COMPLAINTS,
-    CP_S_SALES,
-    CP_S_SALES_VALUE,
-    CP_S_CSAT_SUM,
-    CP_S_CSAT_COUNT,
-    CP_S_QA_SUM,
-    CP_S_QA_COUNT,
+#define CP_SUM(S_ID, ...) CP_S_##S_ID,
+#include "kpi.def"
     CP_S_COUNT
 } cp_sum_index;
+
+/* The state codec writes sum i as the letter 'a' + i; masks over sums
+ * (cp_metric_inputs, kpi.def's CP_IN) are 32 bits. */
+_Static_assert(CP_S_COUNT <= 26, "at most 26 sums: agent.c encodes a sum as 'a' + index");
+
+/* Masks written in kpi.def: a set of sums (CP_IN(TALK_MS) | ...) and a set
+ * of event types (CP_ON(CALL_ENDED) | ...). */
+#define CP_IN(S_ID) (1u << CP_S_##S_ID)
+#define CP_ON(EV)   (1u << CP_EV_##EV)
 
 typedef struct cp_sums {
     int64_t v[CP_S_COUNT];
 } cp_sums;
 
-/* What one event adds. agent_state adds nothing. */
+/* What one event adds to each sum (kpi.def: FED_BY and VALUE).
+ * agent_state adds nothing. */
 void cp_sums_of_event(const cp_event *ev, cp_sums *out);
 void cp_sums_add(cp_sums *a, const cp_sums *b);
 int cp_sums_is_zero(const cp_sums *s);

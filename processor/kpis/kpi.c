@@ -1,51 +1,85 @@
-/* kpi.c -- metric definitions (kpi.h). */
+/* kpi.c -- the metric table (kpi.h), expanded from kpi.def: names, text
+ * formats, formulas, words and samples of every KPI. Formulas are bit
+ * masks over the sums, so a value costs a few additions and no lookup by
+ * name. */
 #include "kpi.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { F_COUNT, F_MILLI, F_RATIO, F_AVG } metric_format;
+/* Text forms (kpi.def FORMAT). */
+typedef enum {
+    CP_FMT_COUNT,       /* a sum: "%" PRId64 */
+    CP_FMT_THOUSANDTHS, /* a sum in thousandths, exactly: "600.500" */
+    CP_FMT_RATIO,       /* a derived value: "%.6f" */
+    CP_FMT_AVERAGE      /* a derived value: "%.4f" */
+} metric_format;
 
-static const struct {
+/* A sum's value in units (COUNT and THOUSANDTHS only: another FORMAT on a
+ * CP_SUM row does not compile). */
+#define SUM_SCALE_COUNT       1
+#define SUM_SCALE_THOUSANDTHS 1000
+/* The text forms of a derived value (RATIO and AVERAGE only). */
+#define DERIVED_FMT_RATIO   CP_FMT_RATIO
+#define DERIVED_FMT_AVERAGE CP_FMT_AVERAGE
+
+typedef struct metric_def {
     const char *name;
     metric_format fmt;
-    int num, den;   /* derived: sum indexes; den -1: a sum itself */
-    int num2, num3; /* aht_s adds hold and acw to talk */
-    double scale;   /* divide the ratio by this (ms -> s) */
-} metrics[CP_M_COUNT] = {
-    [CP_M_OFFERED] = {"offered", F_COUNT, CP_S_OFFERED, -1, -1, -1, 1},
-    [CP_M_ANSWERED] = {"answered", F_COUNT, CP_S_ANSWERED, -1, -1, -1, 1},
-    [CP_M_MISSED] = {"missed", F_COUNT, CP_S_MISSED, -1, -1, -1, 1},
-    [CP_M_HANDLED] = {"handled", F_COUNT, CP_S_HANDLED, -1, -1, -1, 1},
-    [CP_M_TALK_S] = {"talk_s", F_MILLI, CP_S_TALK_MS, -1, -1, -1, 1},
-    [CP_M_HOLD_S] = {"hold_s", F_MILLI, CP_S_HOLD_MS, -1, -1, -1, 1},
-    [CP_M_ACW_S] = {"acw_s", F_MILLI, CP_S_ACW_MS, -1, -1, -1, 1},
-    [CP_M_RESOLVED] = {"resolved", F_COUNT, CP_S_RESOLVED, -1, -1, -1, 1},
-    [CP_M_TRANSFERRED] = {"transferred", F_COUNT, CP_S_TRANSFERRED, -1, -1, -1, 1},
-    [CP_M_COMPLAINTS] = {"complaints", F_COUNT, CP_S_COMPLAINTS, -1, -1, -1, 1},
-    [CP_M_SALES] = {"sales", F_COUNT, CP_S_SALES, -1, -1, -1, 1},
-    [CP_M_SALES_VALUE] = {"sales_value", F_MILLI, CP_S_SALES_VALUE, -1, -1, -1, 1},
-    [CP_M_CSAT_SUM] = {"csat_sum", F_COUNT, CP_S_CSAT_SUM, -1, -1, -1, 1},
-    [CP_M_CSAT_COUNT] = {"csat_count", F_COUNT, CP_S_CSAT_COUNT, -1, -1, -1, 1},
-    [CP_M_QA_SUM] = {"qa_sum", F_MILLI, CP_S_QA_SUM, -1, -1, -1, 1},
-    [CP_M_QA_COUNT] = {"qa_count", F_COUNT, CP_S_QA_COUNT, -1, -1, -1, 1},
-    /* answer_rate = answered / (answered + missed): den and num2 */
-    [CP_M_ANSWER_RATE] = {"answer_rate", F_RATIO, CP_S_ANSWERED, CP_S_ANSWERED, CP_S_MISSED, -1, 1},
-    [CP_M_AHT_S] = {"aht_s", F_AVG, CP_S_TALK_MS, CP_S_HANDLED, CP_S_HOLD_MS, CP_S_ACW_MS, 1000},
-    [CP_M_AVG_TALK_S] = {"avg_talk_s", F_AVG, CP_S_TALK_MS, CP_S_HANDLED, -1, -1, 1000},
-    [CP_M_AVG_HOLD_S] = {"avg_hold_s", F_AVG, CP_S_HOLD_MS, CP_S_HANDLED, -1, -1, 1000},
-    [CP_M_AVG_ACW_S] = {"avg_acw_s", F_AVG, CP_S_ACW_MS, CP_S_HANDLED, -1, -1, 1000},
-    [CP_M_FCR_RATE] = {"fcr_rate", F_RATIO, CP_S_RESOLVED, CP_S_HANDLED, -1, -1, 1},
-    [CP_M_TRANSFER_RATE] = {"transfer_rate", F_RATIO, CP_S_TRANSFERRED, CP_S_HANDLED, -1, -1, 1},
-    [CP_M_COMPLAINT_RATE] = {"complaint_rate", F_RATIO, CP_S_COMPLAINTS, CP_S_HANDLED, -1, -1, 1},
-    [CP_M_CONVERSION_RATE] = {"conversion_rate", F_RATIO, CP_S_SALES, CP_S_HANDLED, -1, -1, 1},
-    [CP_M_CSAT_AVG] = {"csat_avg", F_AVG, CP_S_CSAT_SUM, CP_S_CSAT_COUNT, -1, -1, 1},
-    [CP_M_QA_AVG] = {"qa_avg", F_AVG, CP_S_QA_SUM, CP_S_QA_COUNT, -1, -1, 1000},
+    int sum;           /* a sum: its cp_sum_index; derived: -1 */
+    uint32_t num, den; /* masks over cp_sum_index; den 0: a sum */
+    double scale;      /* value = num / den / scale (a sum: num / scale) */
+    uint32_t samples;  /* mask: what min_samples counts */
+    const char *label; /* words for people */
+    const char *samples_label;
+    cp_metric_unit unit;
+} metric_def;
+
+static const metric_def metrics[CP_M_COUNT] = {
+#define CP_SUM(S_ID, M_ID, NAME, FORMAT, FED_BY, VALUE, LABEL, UNIT, SAMPLES, SAMPLES_LABEL)       \
+    [CP_M_##M_ID] = {.name = NAME,                                                                 \
+                     .fmt = CP_FMT_##FORMAT,                                                       \
+                     .sum = CP_S_##S_ID,                                                           \
+                     .num = CP_IN(S_ID),                                                           \
+                     .scale = SUM_SCALE_##FORMAT,                                                  \
+                     .samples = SAMPLES,                                                           \
+                     .label = LABEL,                                                               \
+                     .samples_label = SAMPLES_LABEL,                                               \
+                     .unit = CP_UNIT_##UNIT},
+#include "kpi.def"
+#define CP_KPI(M_ID, NAME, FORMAT, NUM, DEN, SCALE, LABEL, UNIT, SAMPLES, SAMPLES_LABEL)           \
+    [CP_M_##M_ID] = {.name = NAME,                                                                 \
+                     .fmt = DERIVED_FMT_##FORMAT,                                                  \
+                     .sum = -1,                                                                    \
+                     .num = NUM,                                                                   \
+                     .den = DEN,                                                                   \
+                     .scale = SCALE,                                                               \
+                     .samples = SAMPLES,                                                           \
+                     .label = LABEL,                                                               \
+                     .samples_label = SAMPLES_LABEL,                                               \
+                     .unit = CP_UNIT_##UNIT},
+#include "kpi.def"
 };
 
+static int known(cp_metric m) {
+    return m >= 0 && m < CP_M_COUNT;
+}
+
 const char *cp_metric_name(cp_metric m) {
-    return (m >= 0 && m < CP_M_COUNT) ? metrics[m].name : "unknown";
+    return known(m) ? metrics[m].name : "unknown";
+}
+
+const char *cp_metric_label(cp_metric m) {
+    return known(m) ? metrics[m].label : "unknown";
+}
+
+const char *cp_metric_samples_label(cp_metric m) {
+    return known(m) ? metrics[m].samples_label : "unknown";
+}
+
+cp_metric_unit cp_metric_unit_of(cp_metric m) {
+    return known(m) ? metrics[m].unit : CP_UNIT_COUNT;
 }
 
 int cp_metric_parse(const char *name, cp_metric *out) {
@@ -58,53 +92,44 @@ int cp_metric_parse(const char *name, cp_metric *out) {
     return -1;
 }
 
-/* Numerator and denominator of a derived metric. */
-static void parts(const cp_sums *s, cp_metric m, int64_t *num, int64_t *den) {
-    if (m == CP_M_ANSWER_RATE) {
-        *num = s->v[CP_S_ANSWERED];
-        *den = s->v[CP_S_ANSWERED] + s->v[CP_S_MISSED];
-        return;
-    }
-    *num = s->v[metrics[m].num];
-    if (metrics[m].num2 >= 0)
-        *num += s->v[metrics[m].num2];
-    if (metrics[m].num3 >= 0)
-        *num += s->v[metrics[m].num3];
-    *den = s->v[metrics[m].den];
+/* The total of the sums in mask. */
+static int64_t total(const cp_sums *s, uint32_t mask) {
+    int64_t t = 0;
+    for (; mask; mask &= mask - 1)
+        t += s->v[__builtin_ctz(mask)];
+    return t;
 }
 
 uint32_t cp_metric_inputs(cp_metric m) {
-    uint32_t mask = 1u << metrics[m].num;
-    if (metrics[m].den >= 0)
-        mask |= 1u << metrics[m].den;
-    if (metrics[m].num2 >= 0)
-        mask |= 1u << metrics[m].num2;
-    if (metrics[m].num3 >= 0)
-        mask |= 1u << metrics[m].num3;
-    return mask;
+    return metrics[m].num | metrics[m].den;
+}
+
+int64_t cp_metric_samples(const cp_sums *s, cp_metric m) {
+    return total(s, metrics[m].samples);
 }
 
 int cp_metric_value(const cp_sums *s, cp_metric m, double *out) {
-    int64_t num, den;
-    if (m < CP_M_FIRST_DERIVED) {
-        *out = (double)s->v[metrics[m].num] / (metrics[m].fmt == F_MILLI ? 1000.0 : 1.0);
+    const metric_def *d = &metrics[m];
+    if (d->sum >= 0) {
+        *out = (double)s->v[d->sum] / d->scale;
         return 0;
     }
-    parts(s, m, &num, &den);
+    int64_t den = total(s, d->den);
     if (den == 0)
         return -1;
-    *out = (double)num / (double)den / metrics[m].scale;
+    *out = (double)total(s, d->num) / (double)den / d->scale;
     return 0;
 }
 
 void cp_metric_format(const cp_sums *s, cp_metric m, char *buf, size_t size) {
+    const metric_def *d = &metrics[m];
     double v;
-    if (m < CP_M_FIRST_DERIVED && metrics[m].fmt == F_COUNT) {
-        snprintf(buf, size, "%" PRId64, s->v[metrics[m].num]);
+    if (d->fmt == CP_FMT_COUNT) {
+        snprintf(buf, size, "%" PRId64, s->v[d->sum]);
         return;
     }
-    if (m < CP_M_FIRST_DERIVED) { /* thousandths, exactly */
-        int64_t x = s->v[metrics[m].num];
+    if (d->fmt == CP_FMT_THOUSANDTHS) { /* exactly; -1500 is "-1.-500", as ever */
+        int64_t x = s->v[d->sum];
         snprintf(buf, size, "%" PRId64 ".%03d", x / 1000, (int)(x % 1000));
         return;
     }
@@ -112,5 +137,5 @@ void cp_metric_format(const cp_sums *s, cp_metric m, char *buf, size_t size) {
         buf[0] = '\0';
         return;
     }
-    snprintf(buf, size, metrics[m].fmt == F_RATIO ? "%.6f" : "%.4f", v);
+    snprintf(buf, size, d->fmt == CP_FMT_RATIO ? "%.6f" : "%.4f", v);
 }

@@ -9,16 +9,17 @@
 #include "errlist.h"
 #include "kpi.h"
 
+/* The KPIs scored; each is configured under its KPI hash name
+ * (scorecard.answer_rate, ...). */
 static const struct {
-    const char *name;
     cp_metric metric;
     double weight, target;
 } parts[CP_SC_COUNT] = {
-    [CP_SC_ANSWER_RATE] = {"answer_rate", CP_M_ANSWER_RATE, 20, 0.90},
-    [CP_SC_AHT] = {"aht_s", CP_M_AHT_S, 20, 360},
-    [CP_SC_FCR] = {"fcr_rate", CP_M_FCR_RATE, 20, 0.75},
-    [CP_SC_CSAT] = {"csat_avg", CP_M_CSAT_AVG, 25, 0},
-    [CP_SC_QA] = {"qa_avg", CP_M_QA_AVG, 15, 0},
+    [CP_SC_ANSWER_RATE] = {CP_M_ANSWER_RATE, 20, 0.90},
+    [CP_SC_AHT] = {CP_M_AHT_S, 20, 360},
+    [CP_SC_FCR] = {CP_M_FCR_RATE, 20, 0.75},
+    [CP_SC_CSAT] = {CP_M_CSAT_AVG, 25, 0},
+    [CP_SC_QA] = {CP_M_QA_AVG, 15, 0},
 };
 
 static const char *tier_names[] = {"excellent", "good", "qualified", "needs_improvement"};
@@ -108,21 +109,23 @@ static void unknown_keys(cp_errlist *e, json_t *obj, const char *path, const cha
 
 int cp_scorecard_parse(cp_scorecard *sc, json_t *scorecard, json_t *tiers, char *err,
                        size_t errsz) {
-    static const char *const kpis[] = {"answer_rate", "aht_s",  "fcr_rate",
-                                       "csat_avg",    "qa_avg", NULL};
     static const char *const with_target[] = {"weight", "target", NULL};
     static const char *const weight_only[] = {"weight", NULL};
     static const char *const tier_keys[] = {"excellent", "good", "qualified", NULL};
+    const char *kpis[CP_SC_COUNT + 1];
     cp_errlist e = CP_ERRLIST(err, errsz);
     char path[64];
     err[0] = '\0';
+    for (int i = 0; i < CP_SC_COUNT; i++)
+        kpis[i] = cp_metric_name(parts[i].metric);
+    kpis[CP_SC_COUNT] = NULL;
     if (scorecard && !json_is_object(scorecard))
         cp_errlist_add(&e, "scorecard: expected an object");
     else if (scorecard) {
         unknown_keys(&e, scorecard, "scorecard", kpis);
         for (int i = 0; i < CP_SC_COUNT; i++) {
-            json_t *p = json_object_get(scorecard, parts[i].name);
-            snprintf(path, sizeof(path), "scorecard.%s", parts[i].name);
+            json_t *p = json_object_get(scorecard, kpis[i]);
+            snprintf(path, sizeof(path), "scorecard.%s", kpis[i]);
             if (!p)
                 continue;
             if (!json_is_object(p)) {

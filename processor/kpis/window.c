@@ -14,44 +14,26 @@
 #include "config.h"
 #include "timefmt.h"
 
+/* kpi.def's FED_BY is a mask over event types. */
+_Static_assert(CP_EV_TYPE_COUNT <= 32, "kpi.def's FED_BY masks hold 32 event types");
+
+/* kpi.def's VALUE column: what one event adds to a sum. */
+#define CP_ONE       1
+#define CP_FIELD(f)  ((int64_t)ev->f)
+#define CP_FLAG(bit) ((ev->flags & (bit)) != 0)
+
+/* Every sum is written, without a branch: its value when the event's type
+ * feeds it, else 0. */
 void cp_sums_of_event(const cp_event *ev, cp_sums *out) {
-    memset(out, 0, sizeof(*out));
-    switch (ev->type) {
-    case CP_EV_CALL_OFFERED:
-        out->v[CP_S_OFFERED] = 1;
-        break;
-    case CP_EV_CALL_ANSWERED:
-        out->v[CP_S_ANSWERED] = 1;
-        break;
-    case CP_EV_CALL_MISSED:
-        out->v[CP_S_MISSED] = 1;
-        break;
-    case CP_EV_CALL_ENDED:
-        out->v[CP_S_HANDLED] = 1;
-        out->v[CP_S_TALK_MS] = ev->talk_ms;
-        out->v[CP_S_HOLD_MS] = ev->hold_ms;
-        out->v[CP_S_ACW_MS] = ev->acw_ms;
-        out->v[CP_S_RESOLVED] = (ev->flags & CP_F_RESOLVED) != 0;
-        out->v[CP_S_TRANSFERRED] = (ev->flags & CP_F_TRANSFERRED) != 0;
-        out->v[CP_S_COMPLAINTS] = (ev->flags & CP_F_COMPLAINT) != 0;
-        out->v[CP_S_SALES] = (ev->flags & CP_F_SALE) != 0;
-        out->v[CP_S_SALES_VALUE] = ev->sale_value_milli;
-        break;
-    case CP_EV_WRAPUP_ENDED:
-        out->v[CP_S_ACW_MS] = ev->acw_ms;
-        break;
-    case CP_EV_SURVEY:
-        out->v[CP_S_CSAT_SUM] = ev->csat;
-        out->v[CP_S_CSAT_COUNT] = 1;
-        break;
-    case CP_EV_QA_SCORED:
-        out->v[CP_S_QA_SUM] = ev->qa_milli;
-        out->v[CP_S_QA_COUNT] = 1;
-        break;
-    default:
-        break;
-    }
+    uint32_t type = 1u << ev->type;
+#define CP_SUM(S_ID, M_ID, NAME, FORMAT, FED_BY, VALUE, ...)                                       \
+    out->v[CP_S_##S_ID] = ((FED_BY)&type) ? (int64_t)(VALUE) : 0;
+#include "kpi.def"
 }
+
+#undef CP_ONE
+#undef CP_FIELD
+#undef CP_FLAG
 
 void cp_sums_add(cp_sums *a, const cp_sums *b) {
     for (int i = 0; i < CP_S_COUNT; i++)

@@ -11,6 +11,7 @@ int main(void) {
     srunner_add_suite(sr, progress_suite());
     srunner_add_suite(sr, simmodel_suite());
     srunner_add_suite(sr, window_suite());
+    srunner_add_suite(sr, kpi_suite());
     srunner_add_suite(sr, rules_suite());
     srunner_add_suite(sr, rulekinds_suite());
     srunner_add_suite(sr, scorecard_suite());

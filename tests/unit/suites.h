@@ -10,6 +10,7 @@ Suite *config_suite(void);
 Suite *progress_suite(void);
 Suite *simmodel_suite(void);
 Suite *window_suite(void);
+Suite *kpi_suite(void);
 Suite *rules_suite(void);
 Suite *rulekinds_suite(void);
 Suite *scorecard_suite(void);
