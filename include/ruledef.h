@@ -79,9 +79,4 @@ int cp_rule_applies(const cp_rule *rule, const char *team);
  * count min_samples is held against, either way. */
 int cp_rule_kpi(const cp_rule *rule, const cp_sums *win, double *value, int64_t *samples);
 
-/* The sample count of a KPI: the denominator it is averaged over
- * (handled calls for per-call values, answered+missed for answer_rate,
- * csat_count, qa_count), or handled calls for a plain sum. */
-int64_t cp_kpi_samples(const cp_sums *s, cp_metric kpi);
-
 #endif

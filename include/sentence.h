@@ -27,11 +27,6 @@ void cp_sentence_window(const cp_message_ctx *c, const cp_rule *r, char *buf, si
 /* A KPI's value for people: "512 s", "85.0%", "3.50", "12". */
 void cp_sentence_value(cp_metric m, double v, char *buf, size_t size);
 
-/* What a KPI is called ("average handle time") and what its samples are
- * ("calls", "surveys"). */
-const char *cp_sentence_kpi_label(cp_metric m);
-const char *cp_sentence_samples_label(cp_metric m);
-
 /* The sentence of every reward: "a17 earned 50 points and the
  * complaint-crusher badge for turning a complaint into a resolved call
  * (balance 240).", with the cap when it clipped the points. */

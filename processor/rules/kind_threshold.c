@@ -90,8 +90,8 @@ static int64_t next_deadline(const cp_rule *rule, int r, const cp_agent_rules *a
 static void message(const cp_message_ctx *c, const cp_emit *m, char *buf, size_t size) {
     const cp_rule *r = m->rule;
     char agent[160], win[48], val[32], thr[32];
-    const char *label = cp_sentence_kpi_label(r->kpi);
-    const char *samples = cp_sentence_samples_label(r->kpi);
+    const char *label = cp_metric_label(r->kpi);
+    const char *samples = cp_metric_samples_label(r->kpi);
     cp_sentence_who(c, agent, sizeof(agent));
     cp_sentence_window(c, r, win, sizeof(win));
     cp_sentence_value(r->kpi, m->value, val, sizeof(val));

@@ -31,19 +31,6 @@ int cp_rule_applies(const cp_rule *rule, const char *team) {
 
 int cp_rule_kpi(const cp_rule *rule, const cp_sums *win, double *value, int64_t *samples) {
     const cp_sums *s = &win[rule->window_index];
-    *samples = cp_kpi_samples(s, rule->kpi);
+    *samples = cp_metric_samples(s, rule->kpi);
     return cp_metric_value(s, rule->kpi, value);
-}
-
-int64_t cp_kpi_samples(const cp_sums *s, cp_metric kpi) {
-    switch (kpi) {
-    case CP_M_ANSWER_RATE:
-        return s->v[CP_S_ANSWERED] + s->v[CP_S_MISSED];
-    case CP_M_CSAT_AVG:
-        return s->v[CP_S_CSAT_COUNT];
-    case CP_M_QA_AVG:
-        return s->v[CP_S_QA_COUNT];
-    default:
-        return s->v[CP_S_HANDLED];
-    }
 }

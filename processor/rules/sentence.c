@@ -1,65 +1,13 @@
 /* sentence.c -- the pieces of alert and reward sentences (sentence.h),
- * and the words for each KPI. */
+ * with the words of each KPI from its row (kpi.h). */
 #include "sentence.h"
 
 #include <stdio.h>
 
-/* ---- the words of each KPI ------------------------------------------------
- * Used only through the three functions below, which are all a KPI row of
- * kpi.h has to replace. */
-
-typedef enum { CP_UNIT_COUNT, CP_UNIT_SECONDS, CP_UNIT_PERCENT, CP_UNIT_SCORE } cp_metric_unit;
-
-static const struct {
-    const char *label;
-    cp_metric_unit unit;
-    const char *samples; /* what min_samples counts */
-} kpi_text[CP_M_COUNT] = {
-    [CP_M_OFFERED] = {"calls offered", CP_UNIT_COUNT, "calls"},
-    [CP_M_ANSWERED] = {"calls answered", CP_UNIT_COUNT, "calls"},
-    [CP_M_MISSED] = {"missed calls", CP_UNIT_COUNT, "calls"},
-    [CP_M_HANDLED] = {"calls handled", CP_UNIT_COUNT, "calls"},
-    [CP_M_TALK_S] = {"talk time", CP_UNIT_SECONDS, "calls"},
-    [CP_M_HOLD_S] = {"hold time", CP_UNIT_SECONDS, "calls"},
-    [CP_M_ACW_S] = {"after-call work", CP_UNIT_SECONDS, "calls"},
-    [CP_M_RESOLVED] = {"resolved calls", CP_UNIT_COUNT, "calls"},
-    [CP_M_TRANSFERRED] = {"transfers", CP_UNIT_COUNT, "calls"},
-    [CP_M_COMPLAINTS] = {"complaints", CP_UNIT_COUNT, "calls"},
-    [CP_M_SALES] = {"sales", CP_UNIT_COUNT, "calls"},
-    [CP_M_SALES_VALUE] = {"sales value", CP_UNIT_SCORE, "calls"},
-    [CP_M_CSAT_SUM] = {"CSAT total", CP_UNIT_COUNT, "calls"},
-    [CP_M_CSAT_COUNT] = {"surveys", CP_UNIT_COUNT, "calls"},
-    [CP_M_QA_SUM] = {"QA total", CP_UNIT_SCORE, "calls"},
-    [CP_M_QA_COUNT] = {"QA scores", CP_UNIT_COUNT, "calls"},
-    [CP_M_ANSWER_RATE] = {"answer rate", CP_UNIT_PERCENT, "calls answered or missed"},
-    [CP_M_AHT_S] = {"average handle time", CP_UNIT_SECONDS, "calls"},
-    [CP_M_AVG_TALK_S] = {"average talk time", CP_UNIT_SECONDS, "calls"},
-    [CP_M_AVG_HOLD_S] = {"average hold time", CP_UNIT_SECONDS, "calls"},
-    [CP_M_AVG_ACW_S] = {"average after-call work", CP_UNIT_SECONDS, "calls"},
-    [CP_M_FCR_RATE] = {"first-contact resolution", CP_UNIT_PERCENT, "calls"},
-    [CP_M_TRANSFER_RATE] = {"transfer rate", CP_UNIT_PERCENT, "calls"},
-    [CP_M_COMPLAINT_RATE] = {"complaint rate", CP_UNIT_PERCENT, "calls"},
-    [CP_M_CONVERSION_RATE] = {"conversion rate", CP_UNIT_PERCENT, "calls"},
-    [CP_M_CSAT_AVG] = {"average CSAT", CP_UNIT_SCORE, "surveys"},
-    [CP_M_QA_AVG] = {"average QA score", CP_UNIT_SCORE, "QA scores"},
-};
-
-const char *cp_sentence_kpi_label(cp_metric m) {
-    return kpi_text[m].label;
-}
-
-const char *cp_sentence_samples_label(cp_metric m) {
-    return kpi_text[m].samples;
-}
-
-static cp_metric_unit kpi_unit(cp_metric m) {
-    return kpi_text[m].unit;
-}
-
 /* ---- pieces -------------------------------------------------------------- */
 
 void cp_sentence_value(cp_metric m, double v, char *buf, size_t size) {
-    switch (kpi_unit(m)) {
+    switch (cp_metric_unit_of(m)) {
     case CP_UNIT_SECONDS:
         snprintf(buf, size, "%.0f s", v);
         break;
