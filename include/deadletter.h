@@ -5,7 +5,8 @@
  * callpulse.error.detail and callpulse.source ("topic/partition/offset").
  * Its input offset counts as handled only once the broker acknowledged the
  * dead letter (progress.h); a failed delivery is retried with backoff, so
- * the offset is never committed past a dead letter that was not stored. */
+ * the offset is never committed past a dead letter that was not stored.
+ * Dead letters go through the one produce path (produce.h). */
 #ifndef CALLPULSE_DEADLETTER_H
 #define CALLPULSE_DEADLETTER_H
 
@@ -33,10 +34,6 @@ void cp_deadletter_init(cp_deadletter *dl, rd_kafka_t *producer, const char *top
  * (serving delivery reports) while the producer queue is full. */
 int cp_deadletter_send(cp_deadletter *dl, const rd_kafka_message_t *msg, cp_partition *part,
                        cp_reject reason, const char *detail, char *err, size_t errsz);
-
-/* The producer's delivery report callback calls this for every report
- * whose opaque kind is CP_DELIVERY_DEADLETTER. */
-void cp_deadletter_on_delivery(cp_deadletter *dl, const rd_kafka_message_t *rkm);
 
 /* Re-produce failed dead letters whose backoff has passed. */
 void cp_deadletter_service(cp_deadletter *dl, int64_t now_ms);

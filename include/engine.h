@@ -17,6 +17,7 @@
 #include "agentstep.h"
 #include "agentstore.h"
 #include "boards.h"
+#include "buddies.h"
 #include "config.h"
 #include "decoder.h"
 #include "outbox.h"
@@ -43,11 +44,9 @@ typedef struct cp_engine_stats {
 
 typedef struct cp_work cp_work;
 
-/* A board whose entries changed, and the latest as_of that changed it. */
-typedef struct cp_dirty_board {
-    char board[CP_BOARD_ID_MAX];
-    int64_t as_of;
-} cp_dirty_board;
+/* Told that Redis applied a command changing board's entries (boards.h),
+ * for an agent state as of as_of (event-time ms). */
+typedef void cp_board_changed_fn(void *ctx, const char *board, int64_t as_of);
 typedef struct cp_idle_agent cp_idle_agent;
 
 typedef struct cp_engine {
@@ -69,8 +68,9 @@ typedef struct cp_engine {
     cp_outbox acked;         /* produced and acknowledged: to delete from outboxes */
     cp_board_ops board_ops;  /* board commands to send (boards.h) */
     cp_board_ops board_sent; /* ... sent, replies pending */
-    cp_dirty_board *dirty;   /* boards changed, to publish */
-    size_t ndirty, capdirty;
+    /* told of each board whose commands Redis applied; may be NULL */
+    cp_board_changed_fn *board_changed;
+    void *board_ctx;
     struct cp_idle_agent {
         int32_t partition;
         char id[CP_AGENT_ID_MAX + 1];
@@ -88,6 +88,8 @@ typedef struct cp_engine {
     cp_lane *lanes; /* by partition id */
     size_t nlanes, caplanes;
     cp_timeline timeline;
+    cp_buddy_ask *asks; /* the firing alerts' buddy lookups */
+    size_t capasks;
     /* the batch whose writes are in flight */
     int inflight;
     const cp_batch_event *evs;
@@ -125,9 +127,9 @@ void cp_engine_delivered(cp_engine *e, const char *agent, const char *id);
  * idle agents leaving the index) now. 0, or -1 when Redis failed. */
 int cp_engine_housekeeping(cp_engine *e);
 
-/* Boards whose entries changed since the last call (up to max), oldest
- * first, for the leaderboard publisher. */
-size_t cp_engine_take_dirty(cp_engine *e, cp_dirty_board *out, size_t max);
+/* fn is told of every board whose entries changed, in the order Redis
+ * applied the commands (the leaderboard publisher marks them); NULL: none. */
+void cp_engine_watch_boards(cp_engine *e, cp_board_changed_fn *fn, void *ctx);
 
 /* Partitions were assigned, with their clocks (CP_NO_CLOCK when unknown):
  * their agents are read before the next batch so that their windows slide

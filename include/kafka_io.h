@@ -13,15 +13,6 @@
 
 #include "config.h"
 
-/* Every message callpulse produces carries an opaque whose first member is
- * its kind, so the one delivery report callback of a producer can route the
- * report to the module that sent the message. */
-typedef enum {
-    CP_DELIVERY_DEADLETTER = 1,
-    CP_DELIVERY_OUTPUT = 2,
-    CP_DELIVERY_BOARD = 3
-} cp_delivery_kind;
-
 /* A NULL-terminated list of "name", "value" pairs. */
 typedef const char *const cp_kafka_props[];
 

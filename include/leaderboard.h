@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boards.h"
 #include "config.h"
-#include "engine.h"
 #include "redis_io.h"
 
 typedef struct cp_board_state {
@@ -51,8 +51,12 @@ int cp_publisher_init(cp_publisher *p, const cp_config *cfg, rd_kafka_t *produce
                       size_t errsz);
 void cp_publisher_free(cp_publisher *p);
 
-/* Boards whose entries changed (from cp_engine_take_dirty). */
-void cp_publisher_mark(cp_publisher *p, const cp_dirty_board *d, size_t n);
+/* A board whose entries changed, for an agent state as of as_of (the
+ * engine tells it: cp_engine_watch_boards). Out of memory: not marked. */
+void cp_publisher_mark(cp_publisher *p, const char *board, int64_t as_of);
+
+/* Is a board still marked (to publish, or waiting for its interval)? */
+int cp_publisher_marked(const cp_publisher *p);
 
 /* Publish every marked board that is due. Returns the number published,
  * -1 when Redis failed (boards stay marked). */
@@ -61,9 +65,6 @@ int cp_publisher_run(cp_publisher *p);
 /* Produce again the messages that a process published and the broker did
  * not acknowledge (after a crash). -1 when Redis failed. */
 int cp_publisher_recover(cp_publisher *p);
-
-/* For delivery reports whose opaque kind is CP_DELIVERY_BOARD. */
-void cp_publisher_on_delivery(cp_publisher *p, const rd_kafka_message_t *rkm);
 
 /* The JSON of one board message from its parts (exposed for tests):
  * agents/teams/scores of the top entries in rank order, prev_top the

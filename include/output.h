@@ -1,10 +1,11 @@
 /* output.h -- producing alerts and rewards to their topics (contract
- * section 5) and reporting each acknowledgement back to the engine, which
- * then deletes the message from the agent's outbox. A failed delivery is
- * produced again after a backoff; the outbox keeps it meanwhile, so a crash
- * loses nothing. The time from taking a batch from Kafka to the broker's
- * acknowledgement of the alerts and rewards it caused is recorded in the
- * metrics' output latency histogram. */
+ * section 5) through the one produce path (produce.h), and reporting each
+ * acknowledgement back to the engine, which then deletes the message from
+ * the agent's outbox. A failed delivery is produced again after a fixed
+ * 1 s; the outbox keeps it meanwhile, so a crash loses nothing. The time
+ * from taking a batch from Kafka to the broker's acknowledgement of the
+ * alerts and rewards it caused is recorded in the metrics' output latency
+ * histogram. */
 #ifndef CALLPULSE_OUTPUT_H
 #define CALLPULSE_OUTPUT_H
 
@@ -37,10 +38,6 @@ void cp_output_init(cp_output *o, rd_kafka_t *producer, const cp_config *cfg, cp
  * taken_ms: monotonic time the batch that caused them was taken from Kafka
  * (0 when unknown, e.g. messages recovered from outboxes). */
 void cp_output_produce(cp_output *o, int64_t taken_ms);
-
-/* The producer's delivery report callback calls this for every report
- * whose opaque kind is CP_DELIVERY_OUTPUT. */
-void cp_output_on_delivery(cp_output *o, const rd_kafka_message_t *rkm);
 
 void cp_output_destroy(cp_output *o);
 

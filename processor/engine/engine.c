@@ -10,7 +10,11 @@
  *   apply   per agent: skip replayed offsets and duplicate ids, add the
  *           rest to its panes, run its rules at each of its events and at
  *           each point where its clock passes a deadline;
- *   write   one versioned script per agent (pipelined), then the index.
+ *   buddies the firing alerts' buddies, read from the boards (buddies.h);
+ *   write   one versioned script per agent (pipelined), then the index;
+ *           a stored agent's board commands (boards.h) go with the next
+ *           round (or housekeeping), and once Redis applied them their
+ *           boards are told to the watcher (the leaderboard publisher).
  * A write refused for a stale version (another process wrote the agent)
  * reloads that agent and applies its events again; replays are skipped by
  * offset, so nothing is counted twice. A broken connection evicts every
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "boards.h"
+#include "buddies.h"
 #include "log.h"
 #include "messages.h"
 #include "timefmt.h"
@@ -68,7 +73,7 @@ void cp_engine_free(cp_engine *e) {
     cp_outbox_free(&e->acked);
     cp_board_ops_free(&e->board_ops);
     cp_board_ops_free(&e->board_sent);
-    free(e->dirty);
+    free(e->asks);
     free(e->work);
     free(e->next);
     free(e->index_pending);
@@ -351,48 +356,30 @@ static int compute_round(cp_engine *e, const cp_batch_event *evs) {
     return 0;
 }
 
-/* The board a buddy is looked up on: the alert's window, or the first. */
-static const char *buddy_window(const cp_engine *e, const cp_emit *m) {
-    return m->rule->kind == CP_RULE_THRESHOLD ? m->rule->window : e->ws.w[0].name;
-}
-
-/* A firing alert names the best-scored other agent of the same team on
- * that window's board: one pipelined ZREVRANGE per alert (alerts are rare
- * next to events). */
+/* The firing alerts of the batch ask for their buddies (buddies.h), on
+ * this connection, before the writes. */
 static int lookup_buddies(cp_engine *e) {
-    size_t asked = 0;
+    size_t n = 0;
     for (size_t i = 0; i < e->nwork; i++) {
         cp_work *w = &e->work[i];
         for (size_t k = 0; w->done == 0 && k < w->step.emits.n; k++) {
             cp_emit *m = &w->step.emits.v[k];
-            if (m->kind == CP_EMIT_ALERT && m->firing && m->team[0]) {
-                cp_redis_appendf(&e->redis, "ZREVRANGE %slb:team:%s:%s 0 1 WITHSCORES",
-                                 e->cfg->redis_prefix, m->team, buddy_window(e, m));
-                asked++;
-            }
-        }
-    }
-    for (size_t i = 0; i < e->nwork && asked > 0; i++) {
-        cp_work *w = &e->work[i];
-        for (size_t k = 0; w->done == 0 && k < w->step.emits.n; k++) {
-            cp_emit *m = &w->step.emits.v[k];
-            if (m->kind != CP_EMIT_ALERT || !m->firing || !m->team[0])
+            if (!cp_buddy_wanted(m))
                 continue;
-            redisReply *r = cp_redis_read(&e->redis);
-            if (!r)
-                return -1;
-            for (size_t j = 0; r->type == REDIS_REPLY_ARRAY && j + 1 < r->elements && !m->has_buddy;
-                 j += 2) {
-                if (strcmp(r->element[j]->str, w->agent->id) == 0)
-                    continue;
-                snprintf(m->buddy, sizeof(m->buddy), "%s", r->element[j]->str);
-                m->buddy_score = strtod(r->element[j + 1]->str, NULL);
-                m->has_buddy = 1;
+            if (n == e->capasks) {
+                size_t cap = e->capasks ? e->capasks * 2 : 16;
+                cp_buddy_ask *a = realloc(e->asks, cap * sizeof(*a));
+                if (!a) {
+                    snprintf(e->redis.err, sizeof(e->redis.err), "out of memory");
+                    return -1;
+                }
+                e->asks = a;
+                e->capasks = cap;
             }
-            freeReplyObject(r);
+            e->asks[n++] = (cp_buddy_ask){m, w->agent->id};
         }
     }
-    return 0;
+    return cp_buddies_lookup(&e->redis, e->cfg->redis_prefix, &e->ws, e->asks, n);
 }
 
 /* The emissions of a work item as messages. */
@@ -499,28 +486,10 @@ static int read_round(cp_engine *e) {
 
 /* The board commands sent have been applied: their boards changed. */
 static void boards_applied(cp_engine *e) {
-    for (size_t i = 0; i < e->board_sent.n; i++) {
+    for (size_t i = 0; i < e->board_sent.n && e->board_changed; i++) {
         const cp_board_op *op = &e->board_sent.v[i];
-        if (op->kind == CP_BOARD_TEAM)
-            continue;
-        size_t k;
-        for (k = 0; k < e->ndirty && strcmp(e->dirty[k].board, op->board) != 0; k++)
-            ;
-        if (k == e->ndirty) {
-            if (e->ndirty == e->capdirty) {
-                size_t cap = e->capdirty ? e->capdirty * 2 : 32;
-                cp_dirty_board *d = realloc(e->dirty, cap * sizeof(*d));
-                if (!d)
-                    continue;
-                e->dirty = d;
-                e->capdirty = cap;
-            }
-            snprintf(e->dirty[k].board, sizeof(e->dirty[k].board), "%s", op->board);
-            e->dirty[k].as_of = op->as_of;
-            e->ndirty++;
-        } else if (op->as_of > e->dirty[k].as_of) {
-            e->dirty[k].as_of = op->as_of;
-        }
+        if (op->kind != CP_BOARD_TEAM)
+            e->board_changed(e->board_ctx, op->board, op->as_of);
     }
     cp_board_ops_clear(&e->board_sent);
 }
@@ -725,14 +694,9 @@ int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_
     return cp_engine_complete(e);
 }
 
-size_t cp_engine_take_dirty(cp_engine *e, cp_dirty_board *out, size_t max) {
-    size_t n = e->ndirty < max ? e->ndirty : max;
-    if (n == 0)
-        return 0; /* e->dirty may be NULL: no memcpy from it */
-    memcpy(out, e->dirty, n * sizeof(*out));
-    memmove(e->dirty, e->dirty + n, (e->ndirty - n) * sizeof(*e->dirty));
-    e->ndirty -= n;
-    return n;
+void cp_engine_watch_boards(cp_engine *e, cp_board_changed_fn *fn, void *ctx) {
+    e->board_changed = fn;
+    e->board_ctx = ctx;
 }
 
 cp_outbox *cp_engine_outbox(cp_engine *e) {

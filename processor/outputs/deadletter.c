@@ -1,10 +1,11 @@
 /* deadletter.c -- producing rejected input to the DLQ topic (deadletter.h).
  *
- * Each dead letter carries a heap token as its opaque: which input
- * partition/offset it stands for and in which assignment generation. The
- * token lives until the broker acknowledges the dead letter. A failed
- * delivery is copied (key, value, headers) into the retry list and produced
- * again after a backoff that doubles up to 30 s. */
+ * Each dead letter carries a heap token with its delivery handle
+ * (produce.h): which input partition/offset it stands for and in which
+ * assignment generation. The token lives until the broker acknowledges the
+ * dead letter. A failed delivery is copied (key, value, headers) into the
+ * retry list and produced again after a backoff that doubles from 250 ms
+ * up to 30 s. */
 #include "deadletter.h"
 
 #include <stdio.h>
@@ -13,12 +14,13 @@
 
 #include "kafka_io.h"
 #include "log.h"
+#include "produce.h"
 
 #define RETRY_BASE_MS 250
 #define RETRY_MAX_MS  30000
 
 typedef struct dl_token {
-    cp_delivery_kind kind; /* CP_DELIVERY_DEADLETTER; must stay first */
+    cp_delivery d; /* must stay first */
     int32_t partition;
     int64_t offset;
     uint64_t generation;
@@ -43,21 +45,15 @@ void cp_deadletter_init(cp_deadletter *dl, rd_kafka_t *producer, const char *top
     dl->progress = progress;
 }
 
-/* Produce; on QUEUE_FULL serve delivery reports and try again. Headers are
- * owned by librdkafka on success and stay ours on failure. */
+static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm);
+
+/* Produce (produce.h). Headers are owned by librdkafka on success and stay
+ * ours on failure. */
 static rd_kafka_resp_err_t produce(cp_deadletter *dl, const void *key, size_t key_len,
                                    const void *value, size_t value_len, rd_kafka_headers_t *headers,
                                    dl_token *token) {
-    rd_kafka_resp_err_t err;
-    for (;;) {
-        err = rd_kafka_producev(
-            dl->producer, RD_KAFKA_V_TOPIC(dl->topic), RD_KAFKA_V_KEY(key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(token), RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            return err;
-        rd_kafka_poll(dl->producer, 100);
-    }
+    cp_record r = {dl->topic, key, key_len, value, value_len, headers};
+    return cp_produce(dl->producer, &r, &token->d);
 }
 
 int cp_deadletter_send(cp_deadletter *dl, const rd_kafka_message_t *msg, cp_partition *part,
@@ -76,8 +72,8 @@ int cp_deadletter_send(cp_deadletter *dl, const rd_kafka_message_t *msg, cp_part
     rd_kafka_header_add(hdrs, "callpulse.error", -1, cp_reject_name(reason), -1);
     rd_kafka_header_add(hdrs, "callpulse.error.detail", -1, detail, -1);
     rd_kafka_header_add(hdrs, "callpulse.source", -1, source, -1);
-    *token = (dl_token){CP_DELIVERY_DEADLETTER, msg->partition, msg->offset,
-                        dl->progress->generation, 1};
+    *token =
+        (dl_token){{on_delivery, dl}, msg->partition, msg->offset, dl->progress->generation, 1};
     kerr = produce(dl, msg->key, msg->key_len, msg->payload, msg->len, hdrs, token);
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, errsz, "cannot produce dead letter of %s: %s", source,
@@ -92,27 +88,17 @@ fail:
     return -1;
 }
 
-static void *copy_bytes(const void *p, size_t n) {
-    void *c = malloc(n ? n : 1);
-    if (c && n)
-        memcpy(c, p, n);
-    return c;
-}
-
 /* Keep a copy of a failed dead letter for a later attempt. */
 static void queue_retry(cp_deadletter *dl, const rd_kafka_message_t *rkm, dl_token *token) {
     rd_kafka_headers_t *hdrs = NULL;
     cp_dl_retry *r = calloc(1, sizeof(*r));
-    int64_t backoff = RETRY_BASE_MS;
 
-    for (int i = 1; i < token->attempts && backoff < RETRY_MAX_MS; i++)
-        backoff *= 2;
     if (!r)
         goto oom;
     r->key_null = rkm->key == NULL;
     r->value_null = rkm->payload == NULL;
-    r->key = copy_bytes(rkm->key, rkm->key_len);
-    r->value = copy_bytes(rkm->payload, rkm->len);
+    r->key = cp_copy_bytes(rkm->key, rkm->key_len);
+    r->value = cp_copy_bytes(rkm->payload, rkm->len);
     if (!r->key || !r->value)
         goto oom;
     r->key_len = rkm->key_len;
@@ -120,7 +106,7 @@ static void queue_retry(cp_deadletter *dl, const rd_kafka_message_t *rkm, dl_tok
     if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
         r->headers = rd_kafka_headers_copy(hdrs);
     r->token = token;
-    r->due_ms = cp_now_mono_ms() + (backoff < RETRY_MAX_MS ? backoff : RETRY_MAX_MS);
+    r->due_ms = cp_now_mono_ms() + cp_retry_delay_ms(token->attempts, RETRY_BASE_MS, RETRY_MAX_MS);
     r->next = dl->retries;
     dl->retries = r;
     return;
@@ -137,8 +123,10 @@ oom:
     free(token);
 }
 
-void cp_deadletter_on_delivery(cp_deadletter *dl, const rd_kafka_message_t *rkm) {
-    dl_token *token = rkm->_private;
+/* The broker's report on one dead letter (a cp_delivery_fn). */
+static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm) {
+    dl_token *token = (dl_token *)d;
+    cp_deadletter *dl = d->sender;
     if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         dl->acked++;
         cp_progress_pending_done(dl->progress, token->generation, token->partition, token->offset);

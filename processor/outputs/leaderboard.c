@@ -1,5 +1,11 @@
 /* leaderboard.c -- publishing leaderboard updates (leaderboard.h).
  *
+ * A board message goes through the one produce path (produce.h) with a
+ * heap token naming its board and seq; when the broker acknowledges it,
+ * the message is cleared from the board's publish state in Redis. One not
+ * produced or not delivered is left there and produced again at the next
+ * assignment (cp_publisher_recover).
+ *
  * Redis errors: an error reply (NOSCRIPT after a SCRIPT FLUSH, BUSY, ...)
  * leaves the board marked and retried after RETRY_MS; the connection is
  * kept when its replies are in step, and cp_redis_ensure() loads the
@@ -13,6 +19,7 @@
 
 #include "kafka_io.h"
 #include "log.h"
+#include "produce.h"
 #include "scorecard.h"
 
 #define CAS_RETRY_MS 50
@@ -34,10 +41,12 @@ static const char acked_script[] =
     "return 1\n";
 
 typedef struct board_token {
-    cp_delivery_kind kind; /* CP_DELIVERY_BOARD; must stay first */
+    cp_delivery d; /* must stay first */
     char board[CP_BOARD_ID_MAX];
     long long seq;
 } board_token;
+
+static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm);
 
 int cp_publisher_init(cp_publisher *p, const cp_config *cfg, rd_kafka_t *producer, char *err,
                       size_t errsz) {
@@ -59,29 +68,34 @@ void cp_publisher_free(cp_publisher *p) {
     memset(p, 0, sizeof(*p));
 }
 
-void cp_publisher_mark(cp_publisher *p, const cp_dirty_board *d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        size_t k;
-        for (k = 0; k < p->nboards && strcmp(p->boards[k].board, d[i].board) != 0; k++)
-            ;
-        if (k == p->nboards) {
-            if (p->nboards == p->capboards) {
-                size_t cap = p->capboards ? p->capboards * 2 : 32;
-                cp_board_state *b = realloc(p->boards, cap * sizeof(*b));
-                if (!b)
-                    continue;
-                p->boards = b;
-                p->capboards = cap;
-            }
-            memset(&p->boards[k], 0, sizeof(p->boards[k]));
-            snprintf(p->boards[k].board, sizeof(p->boards[k].board), "%s", d[i].board);
-            p->nboards++;
+void cp_publisher_mark(cp_publisher *p, const char *board, int64_t as_of) {
+    size_t k;
+    for (k = 0; k < p->nboards && strcmp(p->boards[k].board, board) != 0; k++)
+        ;
+    if (k == p->nboards) {
+        if (p->nboards == p->capboards) {
+            size_t cap = p->capboards ? p->capboards * 2 : 32;
+            cp_board_state *b = realloc(p->boards, cap * sizeof(*b));
+            if (!b)
+                return;
+            p->boards = b;
+            p->capboards = cap;
         }
-        cp_board_state *b = &p->boards[k];
-        b->dirty = 1;
-        if (d[i].as_of > b->as_of)
-            b->as_of = d[i].as_of;
+        memset(&p->boards[k], 0, sizeof(p->boards[k]));
+        snprintf(p->boards[k].board, sizeof(p->boards[k].board), "%s", board);
+        p->nboards++;
     }
+    cp_board_state *b = &p->boards[k];
+    b->dirty = 1;
+    if (as_of > b->as_of)
+        b->as_of = as_of;
+}
+
+int cp_publisher_marked(const cp_publisher *p) {
+    for (size_t i = 0; i < p->nboards; i++)
+        if (p->boards[i].dirty)
+            return 1;
+    return 0;
 }
 
 /* ---- messages ------------------------------------------------------------------ */
@@ -251,26 +265,18 @@ static void produce(cp_publisher *p, const char *board, long long seq, const cha
     board_token *t = malloc(sizeof(*t));
     if (!t)
         return;
-    t->kind = CP_DELIVERY_BOARD;
+    t->d = (cp_delivery){on_delivery, p};
     snprintf(t->board, sizeof(t->board), "%s", board);
     t->seq = seq;
-    for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->producer, RD_KAFKA_V_TOPIC(p->cfg->leaderboard_topic),
-            RD_KAFKA_V_KEY(board, strlen(board)), RD_KAFKA_V_VALUE((void *)json, strlen(json)),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            p->in_flight++;
-            return;
-        }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            cp_warn("board %s seq %lld not produced (%s); it waits in Redis", board, seq,
-                    rd_kafka_err2str(err));
-            free(t);
-            return;
-        }
-        rd_kafka_poll(p->producer, 10);
+    cp_record r = {p->cfg->leaderboard_topic, board, strlen(board), json, strlen(json), NULL};
+    rd_kafka_resp_err_t err = cp_produce(p->producer, &r, &t->d);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        cp_warn("board %s seq %lld not produced (%s); it waits in Redis", board, seq,
+                rd_kafka_err2str(err));
+        free(t);
+        return;
     }
+    p->in_flight++;
 }
 
 /* 1 published, 0 nothing to do (or not yet), -1 Redis failed. */
@@ -393,7 +399,7 @@ int cp_publisher_recover(cp_publisher *p) {
             cp_redis_appendf(&p->redis, "HMGET %slbpub:%s seq pending", p->cfg->redis_prefix,
                              boards->element[i]->str);
     /* every reply is read before producing: a delivery report served
-     * while producing uses this connection (cp_publisher_on_delivery) */
+     * while producing uses this connection (on_delivery) */
     for (; got < boards->elements; got++)
         if (str_of(boards->element[got]) && !(states[got] = cp_redis_read(&p->redis)))
             goto done;
@@ -408,8 +414,10 @@ done:
     return rc;
 }
 
-void cp_publisher_on_delivery(cp_publisher *p, const rd_kafka_message_t *rkm) {
-    board_token *t = rkm->_private;
+/* The broker's report on one board message (a cp_delivery_fn). */
+static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm) {
+    board_token *t = (board_token *)d;
+    cp_publisher *p = d->sender;
     char key[CP_BOARD_ID_MAX + 80], seq[24];
     p->in_flight--;
     if (rkm->err) {

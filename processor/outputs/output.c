@@ -1,4 +1,9 @@
-/* output.c -- producing alerts and rewards (output.h). */
+/* output.c -- producing alerts and rewards (output.h).
+ *
+ * Each message carries a heap token with its delivery handle (produce.h):
+ * which outbox entry it is and when its batch was taken from Kafka. A
+ * message not produced, or not delivered, waits in the retry list with a
+ * copy of its JSON and is produced again after RETRY_MS, in order. */
 #include "output.h"
 
 #include <stdlib.h>
@@ -6,11 +11,12 @@
 
 #include "kafka_io.h"
 #include "log.h"
+#include "produce.h"
 
 #define RETRY_MS 1000
 
 typedef struct out_token {
-    cp_delivery_kind kind; /* CP_DELIVERY_OUTPUT; must stay first */
+    cp_delivery d; /* must stay first */
     cp_emit_kind emit;
     char agent[CP_AGENT_ID_MAX + 1];
     char id[256];
@@ -29,33 +35,28 @@ void cp_output_init(cp_output *o, rd_kafka_t *producer, const cp_config *cfg, cp
     cp_outbox_track(cp_engine_outbox(engine));
 }
 
+static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm);
+
 /* 0 when handed to librdkafka; the message stays ours on failure. */
 static int produce_one(cp_output *o, cp_outmsg *m, int64_t taken_ms) {
     out_token *t = malloc(sizeof(*t));
     if (!t)
         return -1;
-    t->kind = CP_DELIVERY_OUTPUT;
+    t->d = (cp_delivery){on_delivery, o};
     t->emit = m->kind;
     memcpy(t->agent, m->agent, sizeof(t->agent));
     memcpy(t->id, m->id, sizeof(t->id));
     t->taken_ms = taken_ms;
     const char *topic = m->kind == CP_EMIT_ALERT ? o->cfg->alerts_topic : o->cfg->rewards_topic;
-    for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            o->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(m->agent, strlen(m->agent)),
-            RD_KAFKA_V_VALUE(m->json, strlen(m->json)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            o->in_flight++;
-            return 0;
-        }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            cp_error("cannot produce %s to %s: %s", m->id, topic, rd_kafka_err2str(err));
-            free(t);
-            return -1;
-        }
-        rd_kafka_poll(o->producer, 10);
+    cp_record r = {topic, m->agent, strlen(m->agent), m->json, strlen(m->json), NULL};
+    rd_kafka_resp_err_t err = cp_produce(o->producer, &r, &t->d);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        cp_error("cannot produce %s to %s: %s", m->id, topic, rd_kafka_err2str(err));
+        free(t);
+        return -1;
     }
+    o->in_flight++;
+    return 0;
 }
 
 void cp_output_produce(cp_output *o, int64_t taken_ms) {
@@ -88,8 +89,10 @@ void cp_output_produce(cp_output *o, int64_t taken_ms) {
     o->retry.n = keep;
 }
 
-void cp_output_on_delivery(cp_output *o, const rd_kafka_message_t *rkm) {
-    out_token *t = rkm->_private;
+/* The broker's report on one alert or reward (a cp_delivery_fn). */
+static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm) {
+    out_token *t = (out_token *)d;
+    cp_output *o = d->sender;
     o->in_flight--;
     if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         o->acked++;
@@ -100,11 +103,7 @@ void cp_output_on_delivery(cp_output *o, const rd_kafka_message_t *rkm) {
         o->failed++;
         cp_warn("%s not delivered (%s); produced again in %d ms", t->id, rd_kafka_err2str(rkm->err),
                 RETRY_MS);
-        char *json = malloc(rkm->len + 1);
-        if (json) {
-            memcpy(json, rkm->payload, rkm->len);
-            json[rkm->len] = '\0';
-        }
+        char *json = cp_copy_bytes(rkm->payload, rkm->len);
         if (json && cp_outbox_push(&o->retry, t->emit, t->agent, t->id, json) == 0)
             o->retry.v[o->retry.n - 1].due_ms = cp_now_mono_ms() + RETRY_MS;
         else /* out of memory: the next read of its outbox queues it */

@@ -22,5 +22,6 @@ Suite *agentstep_suite(void);
 Suite *outbox_suite(void);
 Suite *redisio_suite(void);
 Suite *keyset_suite(void);
+Suite *produce_suite(void);
 
 #endif
