@@ -1,6 +1,6 @@
 /* agentstore.h -- reading and writing agent state in Redis.
  *
- * A write is one EVALSHA of a small script that checks the version of the
+ * A write is one EVALSHA of agent_write.lua (luascripts.h), which checks the version of the
  * agent's state hash and, only when it is the one this process read, applies
  * the state change, the dedup ids and the KPI hashes in one atomic step,
  * then bumps the version. Every key it touches carries the agent's hash tag,
@@ -39,7 +39,6 @@ typedef struct cp_store_deletion {
 
 typedef struct cp_store {
     cp_redis *redis;
-    int script;
     char prefix[64];
     const cp_windows *ws;
     int64_t lateness_ms;
@@ -61,7 +60,7 @@ typedef struct cp_store {
     size_t ndeleting, capdeleting;
 } cp_store;
 
-/* Registers the script with r; call before cp_redis_ensure(). */
+/* Registers agent_write.lua with r; call before cp_redis_ensure(). */
 int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws);
 void cp_store_free(cp_store *s);
 

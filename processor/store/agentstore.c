@@ -1,15 +1,8 @@
 /* agentstore.c -- agent state in Redis (agentstore.h).
  *
- * The write script is a tiny interpreter of operations so that one cached
- * script serves every shape of change:
- *   KEYS  st, ids, kpi window 1..n
- *   ARGV  expected version ("" = none), new version, expire ms, then ops:
- *         H k n f1 v1 .. fn vn   HSET KEYS[k]
- *         D k n f1 .. fn         HDEL KEYS[k]
- *         X k                    DEL KEYS[k]
- *         Z k n s1 m1 .. sn mn   ZADD KEYS[k]
- *         R k max                ZREMRANGEBYSCORE KEYS[k] -inf (max
- * It answers "ok", or "stale:<version>" without touching anything. */
+ * The write is agent_write.lua (luascripts.h), a tiny interpreter of
+ * operations so that one cached script serves every shape of change; its
+ * KEYS, ARGV and operations are described at the top of that file. */
 #include "agentstore.h"
 
 #include <inttypes.h>
@@ -22,29 +15,9 @@
 #include "kafka_io.h"
 #include "kpi.h"
 #include "log.h"
+#include "luascripts.h"
 #include "outbox.h"
 #include "timefmt.h"
-
-static const char write_script[] =
-    "local cur = redis.call('HGET', KEYS[1], 'v') or ''\n"
-    "if cur ~= ARGV[1] then return 'stale:' .. cur end\n"
-    "local i = 4\n"
-    "while i <= #ARGV do\n"
-    "  local op, k = ARGV[i], KEYS[tonumber(ARGV[i + 1])]\n"
-    "  if op == 'X' then redis.call('DEL', k); i = i + 2\n"
-    "  elseif op == 'R' then\n"
-    "    redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[i + 2]); i = i + 3\n"
-    "  else\n"
-    "    local n = tonumber(ARGV[i + 2])\n"
-    "    local w = (op == 'D') and n or 2 * n\n"
-    "    local cmd = (op == 'H' and 'HSET') or (op == 'D' and 'HDEL') or 'ZADD'\n"
-    "    redis.call(cmd, k, unpack(ARGV, i + 3, i + 2 + w)); i = i + 3 + w\n"
-    "  end\n"
-    "end\n"
-    "redis.call('HSET', KEYS[1], 'v', ARGV[2])\n"
-    "local ttl = tonumber(ARGV[3])\n"
-    "if ttl > 0 then for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end end\n"
-    "return 'ok'\n";
 
 int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws) {
     memset(s, 0, sizeof(*s));
@@ -55,8 +28,7 @@ int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windo
     s->expire_ms = (int64_t)cfg->idle_expire_s * 1000;
     s->ledger_days = cfg->ledger_days;
     s->scorecard = &cfg->scorecard;
-    s->script = cp_redis_add_script(r, write_script);
-    return s->script < 0 ? -1 : 0;
+    return cp_redis_add_script(r, &cp_lua_agent_write);
 }
 
 void cp_store_free(cp_store *s) {
@@ -587,7 +559,7 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
     outbox_ops(s, msgs, nmsgs, nk + 3);
     const char **argv = s->oom ? NULL : build_argv(s);
     if (argv)
-        cp_redis_append_script(s->redis, s->script, (int)s->n, argv, s->lens);
+        cp_redis_append_script(s->redis, &cp_lua_agent_write, (int)s->n, argv, s->lens);
     else /* never a short command: the whole step fails and is retried */
         cp_redis_fail(s->redis,
                       "cannot build the state write of %s (out of memory or an over-long argument)",
