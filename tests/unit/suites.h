@@ -19,5 +19,6 @@ Suite *ledger_suite(void);
 Suite *agentstep_suite(void);
 Suite *outbox_suite(void);
 Suite *redisio_suite(void);
+Suite *agentlayout_suite(void);
 
 #endif
