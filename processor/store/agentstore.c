@@ -363,7 +363,8 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
     char why[256] = "";
     args_reset(s);
     write_header(s, a, wall);
-    int rc = cp_layout_encode(&s->layout, rules, a, &change, &sink, why, sizeof(why));
+    int rc =
+        s->failed ? -1 : cp_layout_encode(&s->layout, rules, a, &change, &sink, why, sizeof(why));
     close_op(s);
     const char **argv = rc == 0 && !s->failed ? build_argv(s) : NULL;
     if (argv)
