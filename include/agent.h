@@ -6,18 +6,8 @@
  * event ids seen within the lateness horizon (so a duplicate counts once),
  * its last known team, its clock (as_of) and the version of its Redis
  * copy (so a write from a process that lost the partition is refused).
- *
- * In Redis, under the agent's hash tag {AGENT}:
- *   P st:{A}    hash  v version, a as_of, t team, p partition,
- *                     o<partition> applied offset, b<bucket> pane sums,
- *                     d day number, s day sums
- *   P ids:{A}   zset  event_id -> ts, pruned past the lateness horizon
- *   P points:{A} hash total, day:YYYY-MM-DD (the contract's ledger)
- *   P calls:{A} hash  o:<call_id> open calls "ts,fired", e:<call_id> ended
- * and in P st:{A} also r:<rule_id>, the state of each rule, and T and P,
- * the team its board entries are under and the one before (boards.h).
- * Pane sums are packed sparsely: a letter per sum ('a' = offered, ...)
- * followed by its decimal value, zeros left out ("a2b1d1e185000"). */
+ * Which keys and fields hold it in Redis, and how it is written and read
+ * back, is agentlayout.h's; the reads and writes are agentstore.h's. */
 #ifndef CALLPULSE_AGENT_H
 #define CALLPULSE_AGENT_H
 
@@ -105,6 +95,10 @@ void cp_agent_free(cp_agent *a);
 /* Applied offset of a partition; -1 when none. */
 int64_t cp_agent_applied(const cp_agent *a, int32_t partition);
 
+/* Record offset as applied for partition (loading). 0, or -1 on out of
+ * memory. */
+int cp_agent_set_applied(cp_agent *a, int32_t partition, int64_t offset);
+
 /* Apply one event at input (partition, offset) for clock T: skipped when
  * the offset was already applied, counted once per event_id within the
  * lateness horizon: an id whose earlier copy has a ts older than
@@ -126,30 +120,12 @@ int cp_idset_contains(const cp_idset *s, const char *id, size_t len);
 /* Is id in the set with a ts at or after horizon (epoch ms)? */
 int cp_idset_seen(const cp_idset *s, const char *id, size_t len, int64_t horizon);
 int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts);
+/* The next id of the set (NUL-terminated, *len bytes) and its ts, for
+ * iterating: *at starts at 0; returns 0 at the end. The set must not
+ * change while iterating. */
+int cp_idset_next(const cp_idset *s, uint32_t *at, const char **id, size_t *len, int64_t *ts);
 /* Forget ids with ts < min_ts; returns how many. */
 size_t cp_idset_prune(cp_idset *s, int64_t min_ts);
 void cp_idset_free(cp_idset *s);
-
-/* Pane sums codec. buf needs CP_SUMS_TEXT_MAX bytes. */
-#define CP_SUMS_TEXT_MAX (CP_S_COUNT * 21 + 1)
-size_t cp_sums_encode(const cp_sums *s, char *buf);
-int cp_sums_decode(const char *text, size_t len, cp_sums *out);
-
-/* A Redis reply flattened: n strings with their lengths. */
-typedef struct cp_strings {
-    char **v;
-    size_t *len;
-    size_t n;
-} cp_strings;
-
-/* Rebuild an agent from its Redis keys: the state hash and the points and
- * calls hashes (field/value pairs) and the ids zset (member/score pairs).
- * Rule states are matched to `rules` by id. 0, CP_LOAD_MALFORMED on a field
- * that cannot be decoded, CP_LOAD_NO_MEMORY when an allocation failed (a
- * transient failure: the caller retries, the state is not malformed). */
-#define CP_LOAD_MALFORMED (-1)
-#define CP_LOAD_NO_MEMORY (-2)
-int cp_agent_load(cp_agent *a, const cp_rules *rules, const cp_strings *st, const cp_strings *ids,
-                  const cp_strings *points, const cp_strings *calls);
 
 #endif

@@ -1,17 +1,19 @@
 /* agentstore.h -- reading and writing agent state in Redis.
  *
- * A write is one EVALSHA of a small script that checks the version of the
- * agent's state hash and, only when it is the one this process read, applies
- * the state change, the dedup ids and the KPI hashes in one atomic step,
- * then bumps the version. Every key it touches carries the agent's hash tag,
- * so the step is atomic on Redis Cluster too. A process that lost the agent
- * (a zombie after a rebalance) finds a newer version and writes nothing.
+ * A write is one EVALSHA of agent_write.lua (luascripts.h), which checks
+ * the version of the agent's state hash and, only when it is the one this
+ * process read, applies the state change, the dedup ids, the KPI hashes,
+ * the ledger, the calls and the outbox in one atomic step, then bumps the
+ * version. Every key it touches carries the agent's hash tag, so the step
+ * is atomic on Redis Cluster too. A process that lost the agent (a zombie
+ * after a rebalance) finds a newer version and writes nothing.
  *
- * Keys (P = redis.prefix): P st:{A}, P ids:{A}, P kpi:{A}:WINDOW,
- * P points:{A}, P calls:{A}, P outbox:{A}, and two per-partition indexes:
- * P agents:N (agent -> as_of), the agents whose windows a new owner of
- * partition N must keep sliding, and P outbox:pN, the agents whose outbox
- * it must deliver (see outbox.h).
+ * The keys and fields, and how a state is encoded into them and decoded
+ * back, are agentlayout.h's; this module does the I/O: the pipelines, the
+ * write script's arguments, the replies, and the two per-partition
+ * indexes: P agents:N (agent -> as_of), the agents whose windows a new
+ * owner of partition N must keep sliding, and P outbox:pN, the agents
+ * whose outbox it must deliver (see outbox.h).
  *
  * Every load of an agent also reads its outbox and queues what it holds
  * (contract section 5): a write whose reply was lost after Redis executed
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "agentlayout.h"
 #include "boards.h"
 #include "config.h"
 #include "outbox.h"
@@ -39,21 +42,20 @@ typedef struct cp_store_deletion {
 
 typedef struct cp_store {
     cp_redis *redis;
-    int script;
     char prefix[64];
-    const cp_windows *ws;
-    int64_t lateness_ms;
+    cp_layout layout; /* windows, lateness, ledger days, scorecard */
     int64_t expire_ms;
-    int ledger_days; /* rewards.ledger_days: day fields kept in P points:{A} */
-    const cp_scorecard *scorecard;
-    /* argument scratch: strings in one arena, referenced by offset */
+    /* the write being built: its arguments in one arena, referenced by
+     * offset, and the script operation still open (agentstore.c) */
     char *arena;
     size_t used, cap;
     size_t *offs, *lens;
     size_t n, capn;
     const char **argv; /* built from the arena for each command */
     size_t capargv;
-    int oom; /* an argument of the command being built is missing: not sent */
+    const char *failed; /* why an argument is missing: the write is not sent */
+    char op_kind;       /* the open operation: its letter, 0 for none */
+    size_t op_key, op_count_at, op_count;
     /* agents whose outbox lost entries since the last unindex check (the
      * ids are empty strings) */
     cp_msgset drained;
@@ -61,7 +63,7 @@ typedef struct cp_store {
     size_t ndeleting, capdeleting;
 } cp_store;
 
-/* Registers the script with r; call before cp_redis_ensure(). */
+/* Registers agent_write.lua with r; call before cp_redis_ensure(). */
 int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws);
 void cp_store_free(cp_store *s);
 
@@ -84,15 +86,19 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
 
 /* Pipeline the write of what d and the rules changed in a, the KPI hashes
  * of the windows in `windows` (bit per window) at a->as_of, and the
- * messages into its outbox. Returns the number of commands appended, to
- * give to cp_store_read_write. Out of memory building it marks the
- * connection broken (cp_redis_fail): the read then fails, never a short
- * command. */
+ * messages into its outbox (cp_layout_encode). Returns the number of
+ * commands appended, to give to cp_store_read_write. A write that cannot
+ * be built whole (out of memory, a value that does not fit) is not sent:
+ * it marks the connection broken (cp_redis_fail) with r->err naming the
+ * agent and what failed, and the read then fails; never a short command. */
 int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
                           const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs);
 /* 1 written (a->version moves on), 0 refused (stale version), -1 broken
  * connection or error reply. */
 int cp_store_read_write(cp_store *s, cp_agent *a, int commands);
+/* What a reply of agent_write.lua says: 1 written ("ok"), 0 refused
+ * ("stale:<version found>"), -1 anything else (pure; exposed for tests). */
+int cp_store_write_outcome(const redisReply *r);
 
 /* Pipeline one leaderboard command (boards.h). */
 void cp_store_append_board_op(cp_store *s, const cp_board_op *op);

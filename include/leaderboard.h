@@ -38,8 +38,7 @@ typedef struct cp_board_state {
 
 typedef struct cp_publisher {
     const cp_config *cfg;
-    cp_redis redis; /* its own connection: publishing never waits on a batch */
-    int script;
+    cp_redis redis;       /* its own connection: publishing never waits on a batch */
     rd_kafka_t *producer; /* shared, not owned */
     cp_board_state *boards;
     size_t nboards, capboards;

@@ -26,10 +26,6 @@
 /* "day:YYYY-MM-DD" and its NUL. */
 #define CP_LEDGER_FIELD_SIZE 15
 
-/* Day fields deleted by one D operation of the write script (Redis' Lua
- * unpacks at most a few thousand values at once). */
-#define CP_LEDGER_DELETE_CHUNK 1000
-
 /* The days whose fields Redis may hold. All zero: none. */
 typedef struct cp_ledger_span {
     int held;            /* 0: no day field */

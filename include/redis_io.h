@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "luascripts.h"
+
 #define CP_SCRIPTS_MAX 4
 
 typedef struct cp_redis_url {
@@ -26,8 +28,8 @@ typedef struct cp_redis_url {
 } cp_redis_url;
 
 typedef struct cp_redis_script {
-    const char *source;
-    char sha[41];
+    const cp_lua_script *lua; /* registered: its name and source */
+    char sha[41];             /* as SCRIPT LOAD answered on this connection */
 } cp_redis_script;
 
 typedef struct cp_redis {
@@ -65,9 +67,11 @@ int cp_redis_url_parse(const char *url, cp_redis_url *out, char *err, size_t err
 
 void cp_redis_init(cp_redis *r, const cp_redis_url *url, int timeout_ms);
 
-/* Register a script; its SHA is computed by Redis on every (re)connect.
- * Returns its index. */
-int cp_redis_add_script(cp_redis *r, const char *source);
+/* Register a script (luascripts.h) with this connection: it is loaded
+ * (SCRIPT LOAD) on every (re)connect and again after a NOSCRIPT. Callers
+ * then name it by the same cp_lua_script. 0 (also when it was registered
+ * already), -1 when CP_SCRIPTS_MAX are registered. */
+int cp_redis_add_script(cp_redis *r, const cp_lua_script *script);
 
 /* Connected and scripts loaded? Connect if not; load the scripts again
  * after a NOSCRIPT, reconnect after READONLY or MASTERDOWN. Call it with
@@ -91,16 +95,19 @@ void cp_redis_fail(cp_redis *r, const char *fmt, ...) __attribute__((format(prin
  * classified: see cp_redis_error). */
 void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen);
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...);
-/* EVALSHA of script `idx` with nkeys keys then args. */
-void cp_redis_append_script(cp_redis *r, int idx, int argc, const char **argv,
+/* EVALSHA of a registered script; argv is numkeys, the keys, then the
+ * args. A script not registered with r marks the connection broken
+ * (cp_redis_fail, naming it), as any command that cannot be appended. */
+void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, const char **argv,
                             const size_t *argvlen);
 redisReply *cp_redis_read(cp_redis *r);
 
-/* One EVALSHA of script `idx` with its reply (caller frees); after a
- * NOSCRIPT, the scripts are loaded again and it is sent once more. Call it
- * with no reply pending. NULL when the connection broke or could not be
+/* One EVALSHA of a registered script with its reply (caller frees); after
+ * a NOSCRIPT, the scripts are loaded again and it is sent once more. Call
+ * it with no reply pending. NULL when the connection broke or could not be
  * made (r->err). */
-redisReply *cp_redis_eval(cp_redis *r, int idx, int argc, const char **argv, const size_t *argvlen);
+redisReply *cp_redis_eval(cp_redis *r, const cp_lua_script *script, int argc, const char **argv,
+                          const size_t *argvlen);
 /* Send everything appended without waiting for replies; -1 when the
  * connection broke. */
 int cp_redis_flush(cp_redis *r);

@@ -19,26 +19,12 @@
 
 #include "kafka_io.h"
 #include "log.h"
+#include "luascripts.h"
 #include "produce.h"
 #include "scorecard.h"
 
 #define CAS_RETRY_MS 50
 #define RETRY_MS     200 /* after a Redis error */
-
-/* KEYS[1] lbpub:BOARD; ARGV expected seq, top, published at, message.
- * Takes the next seq only if nobody took it since it was read. */
-static const char publish_script[] =
-    "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')\n"
-    "if seq ~= tonumber(ARGV[1]) then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'seq', seq + 1, 'top', ARGV[2], 'at', ARGV[3], 'pending', "
-    "ARGV[4])\n"
-    "return seq + 1\n";
-
-/* KEYS[1] lbpub:BOARD; ARGV seq: clear the pending message if still it. */
-static const char acked_script[] =
-    "if redis.call('HGET', KEYS[1], 'seq') == ARGV[1] then redis.call('HDEL', KEYS[1], 'pending') "
-    "end\n"
-    "return 1\n";
 
 typedef struct board_token {
     cp_delivery d; /* must stay first */
@@ -57,8 +43,12 @@ int cp_publisher_init(cp_publisher *p, const cp_config *cfg, rd_kafka_t *produce
     if (cp_redis_url_parse(cfg->redis_url, &url, err, errsz) != 0)
         return -1;
     cp_redis_init(&p->redis, &url, cfg->redis_timeout_ms);
-    p->script = cp_redis_add_script(&p->redis, publish_script);
-    cp_redis_add_script(&p->redis, acked_script);
+    /* board_publish.lua and board_acked.lua (luascripts.h) */
+    if (cp_redis_add_script(&p->redis, &cp_lua_board_publish) != 0 ||
+        cp_redis_add_script(&p->redis, &cp_lua_board_acked) != 0) {
+        snprintf(err, errsz, "cannot register the board scripts");
+        return -1;
+    }
     return 0;
 }
 
@@ -315,7 +305,7 @@ static int publish(cp_publisher *p, cp_board_state *b, int64_t now) {
         for (int i = 0; i < 6; i++)
             lens[i] = strlen(argv[i]);
         cp_redis_appendf(&p->redis, "SADD %slbpub-boards %s", p->cfg->redis_prefix, b->board);
-        cp_redis_append_script(&p->redis, p->script, 6, argv, lens);
+        cp_redis_append_script(&p->redis, &cp_lua_board_publish, 6, argv, lens);
         redisReply *added = cp_redis_read(&p->redis),
                    *cas = added ? cp_redis_read(&p->redis) : NULL;
         if (!cas) {
@@ -434,7 +424,8 @@ static void on_delivery(cp_delivery *d, const rd_kafka_message_t *rkm) {
     /* not while replies are due on the connection (produce() polls from
      * inside a read loop): the message then stays pending and the next
      * assignment produces it again */
-    redisReply *r = p->redis.pending == 0 ? cp_redis_eval(&p->redis, 1, 3, argv, lens) : NULL;
+    redisReply *r =
+        p->redis.pending == 0 ? cp_redis_eval(&p->redis, &cp_lua_board_acked, 3, argv, lens) : NULL;
     if (!r || r->type == REDIS_REPLY_ERROR)
         cp_debug("board %s seq %lld: acknowledgement not recorded (%s); produced again at the "
                  "next assignment",

@@ -1,15 +1,12 @@
-/* agentstore.c -- agent state in Redis (agentstore.h).
+/* agentstore.c -- agent state in Redis (agentstore.h): the pipelines of
+ * loads, writes, outbox deletions and the per-partition indexes.
  *
- * The write script is a tiny interpreter of operations so that one cached
- * script serves every shape of change:
- *   KEYS  st, ids, kpi window 1..n
- *   ARGV  expected version ("" = none), new version, expire ms, then ops:
- *         H k n f1 v1 .. fn vn   HSET KEYS[k]
- *         D k n f1 .. fn         HDEL KEYS[k]
- *         X k                    DEL KEYS[k]
- *         Z k n s1 m1 .. sn mn   ZADD KEYS[k]
- *         R k max                ZREMRANGEBYSCORE KEYS[k] -inf (max
- * It answers "ok", or "stale:<version>" without touching anything. */
+ * A write is one EVALSHA of agent_write.lua (its interface is at the top
+ * of the file): KEYS st, ids, kpi window 1..n, points, calls, outbox, and
+ * ARGV the expected version, the new one, the expiry, then operations.
+ * The layout's operations (agentlayout.h) become the script's: each run of
+ * operations of one kind on one key is one script operation with a count
+ * ("H k n f1 v1 ..."), at most OP_MAX items long. */
 #include "agentstore.h"
 
 #include <inttypes.h>
@@ -20,43 +17,23 @@
 
 #include "boards.h"
 #include "kafka_io.h"
-#include "kpi.h"
 #include "log.h"
+#include "luascripts.h"
 #include "outbox.h"
 #include "timefmt.h"
 
-static const char write_script[] =
-    "local cur = redis.call('HGET', KEYS[1], 'v') or ''\n"
-    "if cur ~= ARGV[1] then return 'stale:' .. cur end\n"
-    "local i = 4\n"
-    "while i <= #ARGV do\n"
-    "  local op, k = ARGV[i], KEYS[tonumber(ARGV[i + 1])]\n"
-    "  if op == 'X' then redis.call('DEL', k); i = i + 2\n"
-    "  elseif op == 'R' then\n"
-    "    redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[i + 2]); i = i + 3\n"
-    "  else\n"
-    "    local n = tonumber(ARGV[i + 2])\n"
-    "    local w = (op == 'D') and n or 2 * n\n"
-    "    local cmd = (op == 'H' and 'HSET') or (op == 'D' and 'HDEL') or 'ZADD'\n"
-    "    redis.call(cmd, k, unpack(ARGV, i + 3, i + 2 + w)); i = i + 3 + w\n"
-    "  end\n"
-    "end\n"
-    "redis.call('HSET', KEYS[1], 'v', ARGV[2])\n"
-    "local ttl = tonumber(ARGV[3])\n"
-    "if ttl > 0 then for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end end\n"
-    "return 'ok'\n";
+/* Items (fields, pairs) of one script operation: Redis's Lua unpacks at
+ * most about 8000 values at once, so a longer run (a backlog's new ids, a
+ * ledger's old days) is split into several operations. */
+#define OP_MAX 1000
 
 int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windows *ws) {
     memset(s, 0, sizeof(*s));
     s->redis = r;
-    s->ws = ws;
     snprintf(s->prefix, sizeof(s->prefix), "%s", cfg->redis_prefix);
-    s->lateness_ms = (int64_t)cfg->lateness_s * 1000;
+    s->layout = (cp_layout){ws, (int64_t)cfg->lateness_s * 1000, cfg->ledger_days, &cfg->scorecard};
     s->expire_ms = (int64_t)cfg->idle_expire_s * 1000;
-    s->ledger_days = cfg->ledger_days;
-    s->scorecard = &cfg->scorecard;
-    s->script = cp_redis_add_script(r, write_script);
-    return s->script < 0 ? -1 : 0;
+    return cp_redis_add_script(r, &cp_lua_agent_write);
 }
 
 void cp_store_free(cp_store *s) {
@@ -74,7 +51,8 @@ void cp_store_free(cp_store *s) {
 static void args_reset(cp_store *s) {
     s->used = 0;
     s->n = 0;
-    s->oom = 0;
+    s->failed = NULL;
+    s->op_kind = 0;
 }
 
 static int reserve(cp_store *s, size_t bytes) {
@@ -102,9 +80,13 @@ static int reserve(cp_store *s, size_t bytes) {
     return 0;
 }
 
+/* Add an argument; once one is missing (s->failed) no other is added:
+ * the write is not sent. */
 static void arg(cp_store *s, const char *p, size_t len) {
+    if (s->failed)
+        return;
     if (reserve(s, len) != 0) {
-        s->oom = 1; /* the command is not sent: cp_store_append_write */
+        s->failed = "out of memory";
         return;
     }
     memcpy(s->arena + s->used, p, len);
@@ -121,29 +103,9 @@ static void argf(cp_store *s, const char *fmt, ...) {
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof(buf))
-        s->oom = 1; /* never a truncated argument: the command is not sent */
+        s->failed = s->failed ? s->failed : "a key name longer than 255 bytes";
     else
         arg(s, buf, (size_t)n);
-}
-
-static void args_str(cp_store *s, const char *str) {
-    arg(s, str, strlen(str));
-}
-
-/* Replace the count placeholder at index at by n. */
-static void set_count(cp_store *s, size_t at, size_t n) {
-    char buf[24];
-    if (s->oom)
-        return; /* `at` may not be the placeholder: the command is not sent */
-    int len = snprintf(buf, sizeof(buf), "%zu", n);
-    /* counts are reserved as 10 characters and trimmed in place */
-    memcpy(s->arena + s->offs[at], buf, (size_t)len);
-    s->lens[at] = (size_t)len;
-}
-
-static size_t count_placeholder(cp_store *s) {
-    arg(s, "0000000000", 10);
-    return s->n - 1;
 }
 
 static const char **build_argv(cp_store *s) {
@@ -159,14 +121,90 @@ static const char **build_argv(cp_store *s) {
     return s->argv;
 }
 
+/* ---- the write script's operations ---------------------------------------- */
+
+/* KEYS index (1-based) of an agent key: st, ids, kpi 1..n, points,
+ * calls, outbox (agent_write.lua). */
+static size_t script_key(const cp_store *s, int key) {
+    size_t nkpi = (size_t)s->layout.ws->n;
+    switch (key) {
+    case CP_AK_ST:
+        return 1;
+    case CP_AK_IDS:
+        return 2;
+    case CP_AK_POINTS:
+        return 3 + nkpi;
+    case CP_AK_CALLS:
+        return 4 + nkpi;
+    case CP_AK_OUTBOX:
+        return 5 + nkpi;
+    default:
+        return 3 + (size_t)(key - CP_AK_KPI);
+    }
+}
+
+/* Fill the count of the open operation in (reserved as 10 characters and
+ * trimmed in place). */
+static void close_op(cp_store *s) {
+    char buf[24];
+    if (s->op_kind && !s->failed) {
+        int len = snprintf(buf, sizeof(buf), "%zu", s->op_count);
+        memcpy(s->arena + s->offs[s->op_count_at], buf, (size_t)len);
+        s->lens[s->op_count_at] = (size_t)len;
+    }
+    s->op_kind = 0;
+}
+
+/* Start operation `kind` on KEYS[key]; counted ones reserve their count. */
+static void open_op(cp_store *s, char kind, size_t key, int counted) {
+    close_op(s);
+    arg(s, &kind, 1);
+    argf(s, "%zu", key);
+    if (!counted)
+        return;
+    arg(s, "0000000000", 10);
+    s->op_kind = kind;
+    s->op_key = key;
+    s->op_count_at = s->n - 1;
+    s->op_count = 0;
+}
+
+/* The layout's operation (cp_key_op_sink): H, D and Z items join the open
+ * operation of their kind and key, X and R stand alone. */
+static int put_op(void *ctx, const cp_key_op *op) {
+    static const char kinds[] = {[CP_KEYOP_HSET] = 'H',
+                                 [CP_KEYOP_HDEL] = 'D',
+                                 [CP_KEYOP_DEL] = 'X',
+                                 [CP_KEYOP_ZADD] = 'Z',
+                                 [CP_KEYOP_ZREMBELOW] = 'R'};
+    cp_store *s = ctx;
+    char kind = kinds[op->kind];
+    size_t key = script_key(s, op->key);
+    if (kind == 'X' || kind == 'R') {
+        open_op(s, kind, key, 0);
+        if (kind == 'R')
+            arg(s, op->value, op->value_len);
+        return s->failed ? -1 : 0;
+    }
+    if (s->op_kind != kind || s->op_key != key || s->op_count == OP_MAX)
+        open_op(s, kind, key, 1);
+    if (kind == 'Z')
+        arg(s, op->value, op->value_len); /* score, then member */
+    arg(s, op->name, op->name_len);
+    if (kind == 'H')
+        arg(s, op->value, op->value_len);
+    s->op_count++;
+    return s->failed ? -1 : 0;
+}
+
 /* ---- reads ------------------------------------------------------------------ */
 
 void cp_store_append_load(cp_store *s, const cp_agent *a) {
-    cp_redis_appendf(s->redis, "HGETALL %sst:{%s}", s->prefix, a->id);
-    cp_redis_appendf(s->redis, "ZRANGE %sids:{%s} 0 -1 WITHSCORES", s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL %spoints:{%s}", s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL %scalls:{%s}", s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL %soutbox:{%s}", s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_ST, s->prefix, a->id);
+    cp_redis_appendf(s->redis, "ZRANGE " CP_KEY_IDS " 0 -1 WITHSCORES", s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_POINTS, s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_CALLS, s->prefix, a->id);
+    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_OUTBOX, s->prefix, a->id);
 }
 
 /* The keys a load reads, in reply order, to name them in errors. */
@@ -197,14 +235,9 @@ static size_t push_outbox(const char *agent, const redisReply *h, cp_outbox *out
     size_t bad = 0;
     for (size_t k = 0; k + 1 < h->elements; k += 2) {
         const redisReply *id = h->element[k], *value = h->element[k + 1];
-        cp_emit_kind kind;
-        char *json;
         if (id->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING ||
-            cp_outbox_parse(value->str, value->len, &kind, &json) != 0) {
+            cp_layout_decode_message(agent, id->str, value->str, value->len, out) != 0)
             bad++;
-            continue;
-        }
-        cp_outbox_push(out, kind, agent, id->str, json); /* out of memory: next load */
     }
     return bad;
 }
@@ -227,23 +260,24 @@ static int transient_reply(const cp_agent *a, redisReply *const *r, char *err, s
 
 int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *r, cp_outbox *out,
                          char *err, size_t errsz) {
-    cp_strings str[4];
+    cp_agent_read in;
+    cp_strings *str[4] = {&in.st, &in.ids, &in.points, &in.calls};
     int rc = 0;
-    memset(str, 0, sizeof(str));
+    memset(&in, 0, sizeof(in));
     if (transient_reply(a, r, err, errsz))
         return -1;
     size_t bad = push_outbox(a->id, r[4], out);
     if (bad > 0)
         cp_warn("agent %s: %zu unreadable message(s) left in outbox:{%s}", a->id, bad, a->id);
     for (int i = 0; i < 4 && rc == 0; i++) {
-        int got = reply_strings(r[i], &str[i]);
+        int got = reply_strings(r[i], str[i]);
         if (got != 0) {
             snprintf(err, errsz, "%s:{%s}: %s", load_keys[i], a->id,
                      got == -1 ? "out of memory reading it" : "an element is not a string");
             rc = got == -1 ? -1 : -2;
         }
     }
-    int loaded = rc == 0 ? cp_agent_load(a, rules, &str[0], &str[1], &str[2], &str[3]) : 0;
+    int loaded = rc == 0 ? cp_layout_decode(a, rules, &in) : 0;
     if (loaded == CP_LOAD_NO_MEMORY) { /* transient: the batch is retried */
         snprintf(err, errsz, "out of memory loading the state of {%s}", a->id);
         rc = -1;
@@ -254,8 +288,8 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
     if (rc == 0)
         a->loaded = 1;
     for (int i = 0; i < 4; i++) {
-        free(str[i].v);
-        free(str[i].len);
+        free(str[i]->v);
+        free(str[i]->len);
     }
     return rc;
 }
@@ -276,290 +310,37 @@ done:
 
 /* ---- writes ----------------------------------------------------------------- */
 
-/* H st: as_of, partition, team, applied offsets, changed panes, the day. */
-static void state_fields(cp_store *s, const cp_agent *a, const cp_agent_delta *d,
-                         const cp_rules *rules) {
-    char sums[CP_SUMS_TEXT_MAX];
-    args_str(s, "H");
-    args_str(s, "1");
-    size_t count = count_placeholder(s), pairs = 0;
-    args_str(s, "a");
-    argf(s, "%" PRId64, a->as_of);
-    args_str(s, "p");
-    argf(s, "%" PRId32, a->partition);
-    pairs += 2;
-    if (d->team_changed || a->version == 0) {
-        args_str(s, "t");
-        args_str(s, a->team);
-        pairs++;
-    }
-    if (strcmp(a->boards.team, a->team) != 0) { /* its board entries move: boards.h */
-        args_str(s, "T");
-        args_str(s, a->team);
-        args_str(s, "P");
-        args_str(s, a->boards.team);
-        pairs += 2;
-    }
-    for (size_t i = 0; i < d->noffsets; i++, pairs++) {
-        argf(s, "o%" PRId32, d->offsets[i].partition);
-        argf(s, "%" PRId64, d->offsets[i].offset);
-    }
-    for (size_t i = 0; i < d->nbuckets; i++) {
-        const cp_bucket *b = cp_wstore_find(&a->w, d->buckets[i]);
-        if (!b)
-            continue; /* pruned in the same step */
-        argf(s, "b%" PRId64, b->b);
-        arg(s, sums, cp_sums_encode(&b->s, sums));
-        pairs++;
-    }
-    if (d->applied || d->day_rolled || a->version == 0) {
-        args_str(s, "d");
-        argf(s, "%" PRId64, a->w.day);
-        args_str(s, "s");
-        arg(s, sums, cp_sums_encode(&a->w.day_sums, sums));
-        pairs += 2;
-    }
-    for (int r = 0; r < rules->n && r < a->rules.nstate && r < 64; r++, pairs++) {
-        if (!(a->rules.dirty_rules & (1ULL << r))) {
-            pairs--;
-            continue;
-        }
-        char state[128];
-        argf(s, "r:%s", rules->v[r].id);
-        arg(s, state, cp_rule_state_encode(&a->rules.state[r], state, sizeof(state)));
-    }
-    set_count(s, count, pairs);
-}
-
-/* The calls hash is rewritten whole when it changed (16 entries at most). */
-static void call_ops(cp_store *s, const cp_agent *a, int key) {
-    const cp_agent_rules *ar = &a->rules;
-    if (!ar->calls_dirty)
-        return;
-    args_str(s, "X");
-    argf(s, "%d", key);
-    if (ar->nopen + ar->nended == 0)
-        return;
-    args_str(s, "H");
-    argf(s, "%d", key);
-    argf(s, "%d", ar->nopen + ar->nended);
-    for (int i = 0; i < ar->nopen; i++) {
-        argf(s, "o:%s", ar->open[i].call_id);
-        argf(s, "%" PRId64 ",%llx", ar->open[i].ts, (unsigned long long)ar->open[i].fired);
-    }
-    for (int i = 0; i < ar->nended; i++) {
-        argf(s, "e:%s", ar->ended[i].call_id);
-        argf(s, "%" PRId64, ar->ended[i].ts);
-    }
-}
-
-/* The points ledger: total and the days whose points changed, and, in the
- * same atomic step, the deletion of the day fields older than
- * rewards.ledger_days before the newest day granted (ledger.h). The span
- * of day fields in Redis moves on as this write leaves it; a write that
- * fails reloads the agent, span included. */
-static void points_ops(cp_store *s, cp_agent *a, int key) {
-    cp_agent_rules *ar = &a->rules;
-    cp_ledger_span *span = &ar->points.stored;
-    int64_t newest = INT64_MIN, from = 0, to = -1;
-    char field[CP_LEDGER_FIELD_SIZE];
-    if (!ar->points_dirty)
-        return;
-    for (int i = 0; i < CP_POINT_DAYS && ar->points_days_dirty[i] != CP_NO_DAY; i++)
-        if (ar->points_days_dirty[i] > newest)
-            newest = ar->points_days_dirty[i];
-    int64_t keep_from = cp_ledger_keep_from(newest, s->ledger_days);
-    cp_ledger_prune(span, keep_from, &from, &to);
-    args_str(s, "H");
-    argf(s, "%d", key);
-    size_t count = count_placeholder(s), pairs = 1;
-    args_str(s, "total");
-    argf(s, "%" PRId64, ar->points.total);
-    for (int i = 0; i < CP_POINT_DAYS && ar->points_days_dirty[i] != CP_NO_DAY; i++) {
-        for (int k = 0; k < CP_POINT_DAYS; k++) {
-            int64_t day = ar->points.days[k].day;
-            if (day != ar->points_days_dirty[i] || day < keep_from)
-                continue; /* a day before those kept is not written */
-            arg(s, field, cp_ledger_field(day, field, sizeof(field)));
-            argf(s, "%" PRId64, ar->points.days[k].points);
-            cp_ledger_span_add(span, day);
-            pairs++;
-        }
-    }
-    set_count(s, count, pairs);
-    while (from <= to) { /* D k n day:... in chunks the script can unpack */
-        int64_t n = to - from + 1 < CP_LEDGER_DELETE_CHUNK ? to - from + 1 : CP_LEDGER_DELETE_CHUNK;
-        args_str(s, "D");
-        argf(s, "%d", key);
-        argf(s, "%" PRId64, n);
-        for (int64_t i = 0; i < n; i++, from++)
-            arg(s, field, cp_ledger_field(from, field, sizeof(field)));
-    }
-}
-
-static void outbox_ops(cp_store *s, const cp_outmsg *msgs, size_t n, int key) {
-    if (n == 0)
-        return;
-    args_str(s, "H");
-    argf(s, "%d", key);
-    argf(s, "%zu", n);
-    for (size_t i = 0; i < n; i++) {
-        args_str(s, msgs[i].id);
-        char *v = cp_outbox_value(msgs[i].kind, msgs[i].json);
-        if (v) {
-            args_str(s, v);
-            free(v);
-        } else {
-            s->oom = 1; /* the command is not sent: cp_store_append_write */
-        }
-    }
-}
-
-static void dropped_fields(cp_store *s, const cp_agent_delta *d) {
-    if (d->ndropped == 0)
-        return;
-    args_str(s, "D");
-    args_str(s, "1");
-    argf(s, "%zu", d->ndropped);
-    for (size_t i = 0; i < d->ndropped; i++)
-        argf(s, "b%" PRId64, d->dropped[i]);
-}
-
-/* Ids older than the horizon are left out: the prune would drop them in
- * the same step (a backlog batch spans hours of event time). */
-static void id_ops(cp_store *s, const cp_agent *a, const cp_agent_delta *d) {
-    int64_t horizon = a->as_of - s->lateness_ms;
-    size_t keep = 0;
-    for (size_t i = 0; i < d->nnew_ids; i++)
-        keep += d->new_ids[i]->ts_ms >= horizon;
-    if (keep > 0) {
-        args_str(s, "Z");
-        args_str(s, "2");
-        argf(s, "%zu", keep);
-        for (size_t i = 0; i < d->nnew_ids; i++) {
-            if (d->new_ids[i]->ts_ms < horizon)
-                continue;
-            argf(s, "%" PRId64, d->new_ids[i]->ts_ms);
-            arg(s, d->new_ids[i]->event_id, d->new_ids[i]->event_id_len);
-        }
-    }
-    if (d->ids_pruned == 0)
-        return; /* Redis holds no more ids than the cache: nothing to prune */
-    args_str(s, "R");
-    args_str(s, "2");
-    argf(s, "%" PRId64, a->as_of - s->lateness_ms);
-}
-
-/* The fields of a KPI hash besides as_of: every metric, then score and
- * tier (section 4). */
-#define KPI_FIELDS (CP_M_COUNT + 2)
-
-static const char *field_name(int f) {
-    return f < CP_M_COUNT ? cp_metric_name((cp_metric)f) : f == CP_M_COUNT ? "score" : "tier";
-}
-
-/* The sums a field depends on (score and tier: all of them). */
-static uint32_t field_inputs(int f) {
-    return f < CP_M_COUNT ? cp_metric_inputs((cp_metric)f) : 0xFFFFFFFFu;
-}
-
-/* A field's text; "" when absent (no denominator, or no score). */
-static void field_text(const cp_store *s, const cp_sums *sums, int f, char *buf, size_t size) {
-    double score;
-    if (f < CP_M_COUNT) {
-        cp_metric_format(sums, (cp_metric)f, buf, size);
-    } else if (cp_score(s->scorecard, sums, &score) != 0) {
-        buf[0] = '\0';
-    } else if (f == CP_M_COUNT) {
-        snprintf(buf, size, "%.2f", score);
-    } else {
-        snprintf(buf, size, "%s", cp_tier_name(cp_tier_of(s->scorecard, score)));
-    }
-}
-
-/* One KPI hash at a->as_of. When the sums last written are known, only
- * the fields whose text changed are set (and vanished ones deleted): a
- * survey touches a handful of fields, not 30. Otherwise the hash is
- * rewritten whole. */
-static void kpi_fields(cp_store *s, const cp_agent *a, int w, const cp_sums *sums) {
-    char value[64], old[64];
-    int diff = (a->written_known & (1u << w)) != 0;
-    uint32_t changed = 0; /* sums that differ from what was written */
-    size_t gone = 0;
-    for (int i = 0; diff && i < CP_S_COUNT; i++)
-        if (sums->v[i] != a->written[w].v[i])
-            changed |= 1u << i;
-    if (!diff) {
-        args_str(s, "X");
-        argf(s, "%d", 3 + w);
-    }
-    args_str(s, "H");
-    argf(s, "%d", 3 + w);
-    size_t count = count_placeholder(s), pairs = 1;
-    args_str(s, "as_of"); /* when these sums became what they are (agentstep.h) */
-    argf(s, "%" PRId64, a->kpi_as_of[w]);
-    for (int f = 0; f < KPI_FIELDS; f++) {
-        if (diff && !(field_inputs(f) & changed))
-            continue; /* its inputs did not move: neither did its text */
-        field_text(s, sums, f, value, sizeof(value));
-        if (diff) {
-            field_text(s, &a->written[w], f, old, sizeof(old));
-            if (strcmp(old, value) == 0)
-                continue;
-            if (!value[0]) {
-                gone++;
-                continue;
-            }
-        } else if (!value[0]) {
-            continue; /* absent */
-        }
-        args_str(s, field_name(f));
-        args_str(s, value);
-        pairs++;
-    }
-    set_count(s, count, pairs);
-    if (gone == 0)
-        return;
-    args_str(s, "D");
-    argf(s, "%d", 3 + w);
-    argf(s, "%zu", gone);
-    for (int f = 0; f < KPI_FIELDS; f++) {
-        if (!(field_inputs(f) & changed))
-            continue;
-        field_text(s, sums, f, value, sizeof(value));
-        field_text(s, &a->written[w], f, old, sizeof(old));
-        if (!value[0] && old[0])
-            args_str(s, field_name(f));
-    }
-}
-
-int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
-                          const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs) {
-    cp_sums sums;
-    int nk = 2 + s->ws->n, commands = 1;
-    int64_t wall = cp_now_wall_ms();
-    /* the indexes go first: the outbox index must never miss an entry */
-    if (nmsgs > 0 && a->outbox_indexed != a->partition) {
-        cp_redis_appendf(s->redis, "SADD %soutbox:p%d %s", s->prefix, (int)a->partition, a->id);
+/* The indexes go before the write: the outbox index must never miss an
+ * entry. Returns the commands appended. */
+static int append_indexes(cp_store *s, cp_agent *a, int has_messages, int64_t wall) {
+    int commands = 0;
+    if (has_messages && a->outbox_indexed != a->partition) {
+        cp_redis_appendf(s->redis, "SADD " CP_KEY_OUTBOX_INDEX " %s", s->prefix, (int)a->partition,
+                         a->id);
         a->outbox_indexed = a->partition;
         commands++;
     }
     if (a->indexed_partition != a->partition || wall - a->indexed_ms >= 3600000) {
-        cp_redis_appendf(s->redis, "ZADD %sagents:%d %lld %s", s->prefix, (int)a->partition,
-                         (long long)a->as_of, a->id);
+        cp_redis_appendf(s->redis, "ZADD " CP_KEY_AGENTS_INDEX " %lld %s", s->prefix,
+                         (int)a->partition, (long long)a->as_of, a->id);
         a->indexed_partition = a->partition;
         a->indexed_ms = wall;
         commands++;
     }
-    args_reset(s);
-    argf(s, "%d", nk + 3);
-    argf(s, "%sst:{%s}", s->prefix, a->id);
-    argf(s, "%sids:{%s}", s->prefix, a->id);
-    for (int w = 0; w < s->ws->n; w++)
-        argf(s, "%skpi:{%s}:%s", s->prefix, a->id, s->ws->w[w].name);
-    argf(s, "%spoints:{%s}", s->prefix, a->id);
-    argf(s, "%scalls:{%s}", s->prefix, a->id);
-    argf(s, "%soutbox:{%s}", s->prefix, a->id);
+    return commands;
+}
+
+/* numkeys, KEYS and the first three ARGV of agent_write.lua. */
+static void write_header(cp_store *s, cp_agent *a, int64_t wall) {
+    const cp_windows *ws = s->layout.ws;
+    argf(s, "%d", ws->n + 5);
+    argf(s, CP_KEY_ST, s->prefix, a->id);
+    argf(s, CP_KEY_IDS, s->prefix, a->id);
+    for (int w = 0; w < ws->n; w++)
+        argf(s, CP_KEY_KPI, s->prefix, a->id, ws->w[w].name);
+    argf(s, CP_KEY_POINTS, s->prefix, a->id);
+    argf(s, CP_KEY_CALLS, s->prefix, a->id);
+    argf(s, CP_KEY_OUTBOX, s->prefix, a->id);
     if (a->version)
         argf(s, "%" PRIu64, a->version);
     else
@@ -571,33 +352,41 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
     argf(s, "%" PRId64, renew ? s->expire_ms : 0);
     if (renew)
         a->expire_set_ms = wall;
-    state_fields(s, a, d, rules);
-    dropped_fields(s, d);
-    id_ops(s, a, d);
-    for (int w = 0; w < s->ws->n; w++) {
-        if (!(windows & (1u << w)))
-            continue;
-        cp_wstore_window(&a->w, s->ws, w, a->as_of, &sums);
-        kpi_fields(s, a, w, &sums);
-        a->written[w] = sums;
-        a->written_known |= 1u << w;
-    }
-    points_ops(s, a, nk + 1);
-    call_ops(s, a, nk + 2);
-    outbox_ops(s, msgs, nmsgs, nk + 3);
-    const char **argv = s->oom ? NULL : build_argv(s);
+}
+
+int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
+                          const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs) {
+    int64_t wall = cp_now_wall_ms();
+    int commands = 1 + append_indexes(s, a, nmsgs > 0, wall);
+    cp_agent_change change = {d, windows, msgs, nmsgs};
+    cp_key_op_sink sink = {put_op, s};
+    char why[256] = "";
+    args_reset(s);
+    write_header(s, a, wall);
+    int rc =
+        s->failed ? -1 : cp_layout_encode(&s->layout, rules, a, &change, &sink, why, sizeof(why));
+    close_op(s);
+    const char **argv = rc == 0 && !s->failed ? build_argv(s) : NULL;
     if (argv)
-        cp_redis_append_script(s->redis, s->script, (int)s->n, argv, s->lens);
+        cp_redis_append_script(s->redis, &cp_lua_agent_write, (int)s->n, argv, s->lens);
     else /* never a short command: the whole step fails and is retried */
-        cp_redis_fail(s->redis,
-                      "cannot build the state write of %s (out of memory or an over-long argument)",
-                      a->id);
+        cp_redis_fail(s->redis, "state write of %s not sent: %s", a->id,
+                      why[0]      ? why
+                      : s->failed ? s->failed
+                                  : "out of memory");
     return commands;
+}
+
+int cp_store_write_outcome(const redisReply *r) {
+    if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "ok") == 0)
+        return 1;
+    if (r->type == REDIS_REPLY_STRING && strncmp(r->str, "stale:", 6) == 0)
+        return 0;
+    return -1;
 }
 
 int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
     redisReply *r;
-    int rc;
     while (commands-- > 1) { /* the indexes went first */
         if (!(r = cp_redis_read(s->redis)))
             return -1;
@@ -605,28 +394,24 @@ int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
     }
     if (!(r = cp_redis_read(s->redis)))
         return -1;
-    if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "ok") == 0) {
+    int rc = cp_store_write_outcome(r);
+    if (rc == 1)
         a->version++;
-        rc = 1;
-    } else if (r->type == REDIS_REPLY_STRING && strncmp(r->str, "stale:", 6) == 0) {
-        rc = 0;
-    } else {
+    else if (rc < 0)
         snprintf(s->redis->err, sizeof(s->redis->err), "state write of %s: %s", a->id,
                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-        rc = -1;
-    }
     freeReplyObject(r);
     return rc;
 }
 
 void cp_store_append_unindex(cp_store *s, int32_t partition, const char *agent) {
-    cp_redis_appendf(s->redis, "ZREM %sagents:%d %s", s->prefix, (int)partition, agent);
+    cp_redis_appendf(s->redis, "ZREM " CP_KEY_AGENTS_INDEX " %s", s->prefix, (int)partition, agent);
 }
 
 int cp_store_scan_index(cp_store *s, int32_t partition,
                         void (*fn)(void *ctx, const char *agent, size_t len), void *ctx) {
-    redisReply *r =
-        cp_redis_command(s->redis, "ZRANGE %sagents:%d 0 -1", s->prefix, (int)partition);
+    redisReply *r = cp_redis_command(s->redis, "ZRANGE " CP_KEY_AGENTS_INDEX " 0 -1", s->prefix,
+                                     (int)partition);
     if (!r)
         return -1;
     if (r->type == REDIS_REPLY_ARRAY)
@@ -638,8 +423,9 @@ int cp_store_scan_index(cp_store *s, int32_t partition,
 }
 
 int cp_store_prune_index(cp_store *s, int32_t partition, int64_t min_as_of) {
-    redisReply *r = cp_redis_command(s->redis, "ZREMRANGEBYSCORE %sagents:%d -inf (%lld", s->prefix,
-                                     (int)partition, (long long)min_as_of);
+    redisReply *r =
+        cp_redis_command(s->redis, "ZREMRANGEBYSCORE " CP_KEY_AGENTS_INDEX " -inf (%lld", s->prefix,
+                         (int)partition, (long long)min_as_of);
     if (!r)
         return -1;
     freeReplyObject(r);
@@ -648,7 +434,7 @@ int cp_store_prune_index(cp_store *s, int32_t partition, int64_t min_as_of) {
 
 /* Pipeline d's HDEL and note where it went (epoch 0: nowhere). */
 static void send_deletion(cp_store *s, cp_store_deletion *d) {
-    cp_redis_appendf(s->redis, "HDEL %soutbox:{%s} %s", s->prefix, d->agent, d->id);
+    cp_redis_appendf(s->redis, "HDEL " CP_KEY_OUTBOX " %s", s->prefix, d->agent, d->id);
     d->epoch = s->redis->ctx ? s->redis->epoch : 0;
     d->seq = s->redis->appended;
     cp_msgset_add(&s->drained, d->agent, ""); /* out of memory: the next assignment's scan */
@@ -704,7 +490,7 @@ static size_t ask_lengths(cp_store *s, cp_agent *(*cached)(void *ctx, const char
         cp_agent *a = cached(ctx, agent);
         if (!a)
             continue;
-        cp_redis_appendf(s->redis, "HLEN %soutbox:{%s}", s->prefix, a->id);
+        cp_redis_appendf(s->redis, "HLEN " CP_KEY_OUTBOX, s->prefix, a->id);
         asked[n++] = a;
     }
     cp_msgset_clear(&s->drained);
@@ -729,8 +515,8 @@ int cp_store_unindex_drained(cp_store *s, cp_agent *(*cached)(void *ctx, const c
         }
         if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
             /* appended before any later write of the agent: it SADDs again */
-            cp_redis_appendf(s->redis, "SREM %soutbox:p%d %s", s->prefix, (int)asked[i]->partition,
-                             asked[i]->id);
+            cp_redis_appendf(s->redis, "SREM " CP_KEY_OUTBOX_INDEX " %s", s->prefix,
+                             (int)asked[i]->partition, asked[i]->id);
             asked[i]->outbox_indexed = -1;
             removed++;
         }
@@ -745,14 +531,14 @@ done:
 
 int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out) {
     redisReply *members =
-        cp_redis_command(s->redis, "SMEMBERS %soutbox:p%d", s->prefix, (int)partition);
+        cp_redis_command(s->redis, "SMEMBERS " CP_KEY_OUTBOX_INDEX, s->prefix, (int)partition);
     int rc = 0;
     if (!members)
         return -1;
     if (members->type != REDIS_REPLY_ARRAY || members->elements == 0)
         goto done;
     for (size_t i = 0; i < members->elements; i++)
-        cp_redis_appendf(s->redis, "HGETALL %soutbox:{%s}", s->prefix, members->element[i]->str);
+        cp_redis_appendf(s->redis, "HGETALL " CP_KEY_OUTBOX, s->prefix, members->element[i]->str);
     for (size_t i = 0; i < members->elements; i++) {
         const char *agent = members->element[i]->str;
         redisReply *h = cp_redis_read(s->redis);
@@ -761,13 +547,10 @@ int cp_store_scan_outbox(cp_store *s, int32_t partition, cp_outbox *out) {
             goto done;
         }
         if (h->type == REDIS_REPLY_ARRAY && h->elements == 0)
-            cp_redis_appendf(s->redis, "SREM %soutbox:p%d %s", s->prefix, (int)partition, agent);
-        for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2) {
-            cp_emit_kind kind;
-            char *json;
-            if (cp_outbox_parse(h->element[k + 1]->str, h->element[k + 1]->len, &kind, &json) == 0)
-                cp_outbox_push(out, kind, agent, h->element[k]->str, json);
-        }
+            cp_redis_appendf(s->redis, "SREM " CP_KEY_OUTBOX_INDEX " %s", s->prefix, (int)partition,
+                             agent);
+        if (h->type == REDIS_REPLY_ARRAY)
+            push_outbox(agent, h, out); /* unreadable ones: the agent's load warns */
         freeReplyObject(h);
     }
     if (cp_redis_drain(s->redis) != 0)

@@ -1,10 +1,12 @@
 /* redis_io.c -- the Redis connection (redis_io.h).
  *
- * Scripts are loaded with SCRIPT LOAD on every connect, so a Redis that
- * restarted (and forgot its script cache) is handled by the reconnect that
- * its dropped connection causes; a cache flushed under a live connection
- * (SCRIPT FLUSH, a failover behind a proxy) answers NOSCRIPT, and the next
- * cp_redis_ensure() loads them again. An error reply never breaks the
+ * Scripts (luascripts.h: each embedded from its .lua file, registered
+ * and called by its cp_lua_script) are loaded with SCRIPT LOAD on every
+ * connect, so a Redis that restarted (and forgot its script cache) is
+ * handled by the reconnect that its dropped connection causes; a cache
+ * flushed under a live connection (SCRIPT FLUSH, a failover behind a
+ * proxy) answers NOSCRIPT, and the next cp_redis_ensure() loads them
+ * again. An error reply never breaks the
  * connection; an I/O error, a timeout or a command that cannot be
  * buffered always does, and the caller retries its whole step after
  * cp_redis_ensure(). */
@@ -80,12 +82,23 @@ void cp_redis_init(cp_redis *r, const cp_redis_url *url, int timeout_ms) {
     r->timeout_ms = timeout_ms;
 }
 
-int cp_redis_add_script(cp_redis *r, const char *source) {
+/* The registration of a script; NULL when it is not registered. */
+static cp_redis_script *registered(cp_redis *r, const cp_lua_script *script) {
+    for (int i = 0; i < r->nscripts; i++)
+        if (r->scripts[i].lua == script)
+            return &r->scripts[i];
+    return NULL;
+}
+
+int cp_redis_add_script(cp_redis *r, const cp_lua_script *script) {
+    if (registered(r, script))
+        return 0;
     if (r->nscripts == CP_SCRIPTS_MAX)
         return -1;
-    r->scripts[r->nscripts].source = source;
+    r->scripts[r->nscripts].lua = script;
     r->scripts[r->nscripts].sha[0] = '\0';
-    return r->nscripts++;
+    r->nscripts++;
+    return 0;
 }
 
 void cp_redis_disconnect(cp_redis *r) {
@@ -168,7 +181,7 @@ void cp_redis_fail(cp_redis *r, const char *fmt, ...) {
 static int load_scripts(cp_redis *r) {
     for (int i = 0; i < r->nscripts; i++) {
         redisReply *reply;
-        if (setup_command(r, &reply, "SCRIPT LOAD %s", r->scripts[i].source) != 0)
+        if (setup_command(r, &reply, "SCRIPT LOAD %s", r->scripts[i].lua->source) != 0)
             return -1;
         snprintf(r->scripts[i].sha, sizeof(r->scripts[i].sha), "%s",
                  reply->type == REDIS_REPLY_STRING ? reply->str : "");
@@ -256,22 +269,28 @@ void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
     r->commands++;
 }
 
-void cp_redis_append_script(cp_redis *r, int idx, int argc, const char **argv,
+void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, const char **argv,
                             const size_t *argvlen) {
     if (!r->ctx)
         return;
+    const cp_redis_script *s = registered(r, script);
+    if (!s) {
+        cp_redis_fail(r, "script %s is not registered with this connection", script->name);
+        return;
+    }
     const char **full = malloc(sizeof(*full) * (size_t)(argc + 2));
     size_t *lens = malloc(sizeof(*lens) * (size_t)(argc + 2));
     if (!full || !lens) {
         free(full);
         free(lens);
-        cp_redis_fail(r, "cannot buffer an EVALSHA of %d arguments (out of memory)", argc);
+        cp_redis_fail(r, "cannot buffer an EVALSHA of %s with %d arguments (out of memory)",
+                      script->name, argc);
         return;
     }
     full[0] = "EVALSHA";
     lens[0] = 7;
-    full[1] = r->scripts[idx].sha;
-    lens[1] = strlen(r->scripts[idx].sha);
+    full[1] = s->sha;
+    lens[1] = strlen(s->sha);
     memcpy(full + 2, argv, sizeof(*argv) * (size_t)argc);
     memcpy(lens + 2, argvlen, sizeof(*argvlen) * (size_t)argc);
     cp_redis_append(r, argc + 2, full, lens);
@@ -346,12 +365,12 @@ redisReply *cp_redis_command(cp_redis *r, const char *fmt, ...) {
     return cp_redis_read(r);
 }
 
-redisReply *cp_redis_eval(cp_redis *r, int idx, int argc, const char **argv,
+redisReply *cp_redis_eval(cp_redis *r, const cp_lua_script *script, int argc, const char **argv,
                           const size_t *argvlen) {
     for (int attempt = 0;; attempt++) {
         if (cp_redis_ensure(r) != 0)
             return NULL;
-        cp_redis_append_script(r, idx, argc, argv, argvlen);
+        cp_redis_append_script(r, script, argc, argv, argvlen);
         redisReply *reply = cp_redis_read(r);
         if (!reply || attempt == 1 || !r->scripts_lost)
             return reply; /* scripts_lost: this reply was a NOSCRIPT */

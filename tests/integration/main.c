@@ -12,6 +12,7 @@ Suite *ops_suite(void);
 Suite *scale_suite(void);
 Suite *outputs_suite(void);
 Suite *chaos_suite(void);
+Suite *scripts_suite(void);
 
 int main(int argc, char **argv) {
     SRunner *sr = srunner_create(intake_suite());
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
     srunner_add_suite(sr, scale_suite());
     srunner_add_suite(sr, outputs_suite());
     srunner_add_suite(sr, chaos_suite());
+    srunner_add_suite(sr, scripts_suite());
     /* a suite name as argument runs only that suite (as ctest does) */
     srunner_run(sr, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -23,5 +23,6 @@ Suite *outbox_suite(void);
 Suite *redisio_suite(void);
 Suite *keyset_suite(void);
 Suite *produce_suite(void);
+Suite *agentlayout_suite(void);
 
 #endif

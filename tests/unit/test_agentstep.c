@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentlayout.h"
 #include "agentstep.h"
 #include "config.h"
 #include "messages.h"

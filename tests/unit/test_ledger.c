@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agentlayout.h"
 #include "ledger.h"
 #include "suites.h"
 #include "timefmt.h"
@@ -300,9 +301,9 @@ START_TEST(test_load_400_old_days) {
         vals[n] = (char *)others[i][1];
         lens[n++] = strlen(others[i][1]);
     }
-    cp_strings none = {NULL, NULL, 0}, points = {vals, lens, n};
+    cp_agent_read in = {.points = {vals, lens, n}};
     cp_agent *a = cp_agent_new("a1", 2);
-    ck_assert_int_eq(cp_agent_load(a, &rules, &none, &none, &points, &none), 0);
+    ck_assert_int_eq(cp_layout_decode(a, &rules, &in), 0);
     const cp_points *p = &a->rules.points;
     ck_assert_int_eq(p->total, 4000);
     ck_assert(p->stored.held);
@@ -346,10 +347,9 @@ START_TEST(test_load_malformed) {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *v[2] = {(char *)cases[i][0], (char *)cases[i][1]};
         size_t len[2] = {strlen(v[0]), strlen(v[1])};
-        cp_strings none = {NULL, NULL, 0}, points = {v, len, 2};
+        cp_agent_read in = {.points = {v, len, 2}};
         cp_agent *a = cp_agent_new("a1", 2);
-        ck_assert_msg(cp_agent_load(a, &rules, &none, &none, &points, &none) == atoi(cases[i][2]),
-                      "%s %s", v[0], v[1]);
+        ck_assert_msg(cp_layout_decode(a, &rules, &in) == atoi(cases[i][2]), "%s %s", v[0], v[1]);
         cp_agent_free(a);
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agentlayout.h"
 #include "config.h"
 #include "kpi.h"
 #include "suites.h"
