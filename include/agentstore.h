@@ -71,16 +71,23 @@ void cp_store_free(cp_store *s);
  * outbox (CP_STORE_LOAD_REPLIES replies). */
 #define CP_STORE_LOAD_REPLIES 5
 void cp_store_append_load(cp_store *s, const cp_agent *a);
+/* What reading an agent's state came to. */
+enum {
+    CP_STORE_LOADED = 0,
+    CP_STORE_LOAD_FAILED = -1,    /* the connection broke or a reply was an error (BUSY,
+                                     LOADING, NOSCRIPT, ...): transient, retry the step */
+    CP_STORE_LOAD_MALFORMED = -2, /* replies of the right type whose content cannot be
+                                     decoded */
+    CP_STORE_LOAD_NO_MEMORY = -3  /* out of memory decoding it: transient */
+};
+
 /* Read their replies into a (which must be fresh) and push the messages
- * of its outbox into out (a tracking list skips those it holds). 0; -1
- * when the connection broke or a reply was an error (BUSY, LOADING,
- * NOSCRIPT, ...; transient: retry the step), s->redis->err naming it; -2
- * when the stored state is malformed (replies of the right type whose
- * content cannot be decoded), with s->redis->err saying so. */
+ * of its outbox into out (a tracking list skips those it holds). One of
+ * CP_STORE_LOAD*, s->redis->err naming what went wrong. */
 int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules, cp_outbox *out);
 /* The decoding half of cp_store_read_load, on replies in hand (pure but
  * for allocation; exposed for tests). r: the CP_STORE_LOAD_REPLIES
- * replies, none NULL. Same returns, err filled on -1 and -2. */
+ * replies, none NULL. Same returns, err filled on each failure. */
 int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *r, cp_outbox *out,
                          char *err, size_t errsz);
 
@@ -89,7 +96,7 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
  * messages into its outbox (cp_layout_encode). Returns the number of
  * commands appended, to give to cp_store_read_write. A write that cannot
  * be built whole (out of memory, a value that does not fit) is not sent:
- * it marks the connection broken (cp_redis_fail) with r->err naming the
+ * it marks the connection broken (cp_redis_fail_unsent) with r->err naming the
  * agent and what failed, and the read then fails; never a short command. */
 int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uint32_t windows,
                           const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs);

@@ -24,16 +24,17 @@
 #include "progress.h"
 
 typedef struct cp_applier {
-    cp_engine *engine;        /* borrowed */
-    cp_progress *progress;    /* borrowed: handled offsets are recorded there */
-    cp_outputs *outputs;      /* borrowed: a stored batch's alerts and rewards go out */
-    cp_health *health;        /* borrowed; may be NULL */
-    cp_metrics_values *local; /* borrowed: engine and Redis counters */
-    cp_hist stored_latency;   /* appended to Kafka -> stored, not yet in the metrics */
-    cp_batch batch;           /* decoded, not yet sent to Redis */
-    cp_batch inflight;        /* sent to Redis, answers not yet read */
-    int64_t retry_at;         /* monotonic ms of the next attempt while Redis fails */
-    int64_t backoff_ms;       /* 0 while Redis is fine */
+    cp_engine *engine;         /* borrowed */
+    cp_progress *progress;     /* borrowed: handled offsets are recorded there */
+    cp_outputs *outputs;       /* borrowed: a stored batch's alerts and rewards go out */
+    cp_health *health;         /* borrowed; may be NULL */
+    cp_metrics_values *local;  /* borrowed: engine and Redis counters */
+    cp_hist stored_latency;    /* appended to Kafka -> stored, not yet in the metrics */
+    cp_batch batch;            /* decoded, not yet sent to Redis */
+    cp_batch inflight;         /* sent to Redis, answers not yet read */
+    int64_t retry_at;          /* monotonic ms of the next attempt while Redis fails */
+    int64_t backoff_ms;        /* 0 while batches are stored */
+    cp_engine_failure failure; /* what made it back off first */
 } cp_applier;
 
 void cp_applier_init(cp_applier *a, cp_engine *engine, cp_progress *progress, cp_outputs *outputs,

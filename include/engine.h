@@ -49,6 +49,18 @@ typedef struct cp_work cp_work;
 typedef void cp_board_changed_fn(void *ctx, const char *board, int64_t as_of);
 typedef struct cp_idle_agent cp_idle_agent;
 
+/* Why a batch was not stored. Every kind leaves the batch in hand, to be
+ * retried whole after a backoff (replays are skipped by offset); e->err
+ * says more. */
+typedef enum {
+    CP_ENGINE_STORED = 0,   /* no failure */
+    CP_ENGINE_REDIS_FAILED, /* Redis unreachable, timed out, or answered an error */
+    CP_ENGINE_NO_MEMORY,    /* out of memory planning or computing the batch */
+    CP_ENGINE_NOT_SENT,     /* a command could not be built (redis_io.h: unsent) */
+    CP_ENGINE_STALE_REFUSED /* writes kept being refused as stale: another process
+                               keeps writing the same agents */
+} cp_engine_failure;
+
 typedef struct cp_engine {
     const cp_config *cfg;
     cp_windows ws;
@@ -58,9 +70,9 @@ typedef struct cp_engine {
     cp_agentmap agents;
     /* partitions (with their clocks) whose agent index must still be read */
     cp_part_clock *index_pending;
-    size_t nindex_pending;
+    size_t nindex_pending, capindex_pending;
     cp_part_clock *assigned; /* every assigned partition */
-    size_t nassigned;
+    size_t nassigned, capassigned;
     int reindex;         /* a failed batch evicted agents: read the indexes again */
     size_t housekeeping; /* replies pending at the head of the pipeline */
     cp_step_ctx step;
@@ -84,7 +96,7 @@ typedef struct cp_engine {
     int32_t *next;       /* next event of the same agent */
     int32_t *pos;        /* each event's index in its partition's lane */
     int64_t *lane_clock; /* the lanes' points */
-    size_t capnext;
+    size_t capnext, cappos, caplane_clock;
     cp_lane *lanes; /* by partition id */
     size_t nlanes, caplanes;
     cp_timeline timeline;
@@ -96,6 +108,9 @@ typedef struct cp_engine {
     int64_t *clock_at; /* partition id -> its clock in this batch */
     size_t nclock_at, capclock_at;
     cp_engine_stats stats;
+    /* why the last batch was not stored (CP_ENGINE_STORED when it was) */
+    cp_engine_failure failure;
+    char err[512];
 } cp_engine;
 
 int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz);
@@ -103,9 +118,10 @@ void cp_engine_free(cp_engine *e);
 
 /* Apply a batch: evs in offset order per partition, with the wall-clock
  * steps of quiet partitions among them (offset CP_TICK_OFFSET); clocks:
- * every assigned partition's clock. Returns 0 when every effect is stored, -1 when Redis is
- * unreachable or failed (e->redis.err says why): nothing is lost, the
- * caller retries the same batch later (replays are skipped by offset). */
+ * every assigned partition's clock. Returns 0 when every effect is stored,
+ * -1 when it was not: e->failure says why (Redis, memory, stale refusals)
+ * and e->err how; nothing is lost, the caller retries the same batch later
+ * (replays are skipped by offset). */
 int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
                     size_t nclocks);
 
@@ -133,8 +149,8 @@ void cp_engine_watch_boards(cp_engine *e, cp_board_changed_fn *fn, void *ctx);
 
 /* Partitions were assigned, with their clocks (CP_NO_CLOCK when unknown):
  * their agents are read before the next batch so that their windows slide
- * with the partition clock. */
-void cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n);
+ * with the partition clock. 0, or -1 on out of memory (nothing noted). */
+int cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n);
 
 /* Partitions were revoked: forget every cached agent. */
 void cp_engine_revoke(cp_engine *e);

@@ -47,6 +47,7 @@ typedef struct cp_redis {
     uint64_t epoch, appended, replied;
     uint64_t roundtrips, commands, reconnects, script_reloads;
     char err[512]; /* the last connection error */
+    int unsent;    /* the step failed before Redis: cp_redis_fail_unsent() */
 } cp_redis;
 
 /* What an error reply says about the connection and the step that got it.
@@ -82,14 +83,16 @@ int cp_redis_ensure(cp_redis *r);
 /* Drop the connection (after an I/O error). */
 void cp_redis_disconnect(cp_redis *r);
 
-/* Mark the connection broken: r->err says why (printf format) and the
- * connection is dropped, so every later read of this step returns NULL
- * and the step is retried. For a command that cannot be appended whole. */
-void cp_redis_fail(cp_redis *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command of this step could not be built here (out of memory, a
+ * script not registered, a write that cannot be encoded): r->err says why
+ * (printf format), r->unsent is set, and the connection is dropped, so
+ * every later read of this step returns NULL and the step is retried.
+ * Never a half-sent step; and never reported as Redis failing. */
+void cp_redis_fail_unsent(cp_redis *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Pipelines: append commands, then cp_redis_read() one reply per command
  * in order. An append that cannot buffer its command (out of memory)
- * marks the connection broken (cp_redis_fail): no command is ever left
+ * marks the connection broken (cp_redis_fail_unsent): no command is ever left
  * out silently. Read returns NULL when the connection broke, after which
  * cp_redis_disconnect() has been done; an error reply is returned (and
  * classified: see cp_redis_error). */
@@ -97,7 +100,7 @@ void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *arg
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...);
 /* EVALSHA of a registered script; argv is numkeys, the keys, then the
  * args. A script not registered with r marks the connection broken
- * (cp_redis_fail, naming it), as any command that cannot be appended. */
+ * (cp_redis_fail_unsent, naming it), as any command that cannot be appended. */
 void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, const char **argv,
                             const size_t *argvlen);
 redisReply *cp_redis_read(cp_redis *r);

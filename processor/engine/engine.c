@@ -27,11 +27,25 @@
 
 #include "boards.h"
 #include "buddies.h"
+#include "grow.h"
 #include "log.h"
 #include "messages.h"
 #include "timefmt.h"
 
 #define STALE_RETRIES 5
+
+/* Name why the batch fails (the first reason found wins). */
+static void fail_as(cp_engine *e, cp_engine_failure f, const char *why) {
+    if (e->failure != CP_ENGINE_STORED)
+        return;
+    e->failure = f;
+    snprintf(e->err, sizeof(e->err), "%s", why);
+}
+
+/* A step that failed without naming why failed in Redis or before it. */
+static void fail_from_redis(cp_engine *e) {
+    fail_as(e, e->redis.unsent ? CP_ENGINE_NOT_SENT : CP_ENGINE_REDIS_FAILED, e->redis.err);
+}
 
 static void fail_batch(cp_engine *e);
 static void boards_applied(cp_engine *e);
@@ -95,15 +109,10 @@ int cp_engine_ready(cp_engine *e) {
 /* ---- work items ------------------------------------------------------------ */
 
 static cp_work *add_work(cp_engine *e, cp_agent *a) {
-    if (e->nwork == e->capwork) {
-        size_t cap = e->capwork ? e->capwork * 2 : 256;
-        cp_work *w = realloc(e->work, cap * sizeof(*w));
-        if (!w)
-            return NULL;
-        memset(w + e->capwork, 0, (cap - e->capwork) * sizeof(*w));
-        e->work = w;
-        e->capwork = cap;
-    }
+    size_t had = e->capwork;
+    if (cp_grow(e->work, e->capwork, e->nwork + 1) != 0)
+        return NULL;
+    memset(e->work + had, 0, (e->capwork - had) * sizeof(*e->work));
     cp_work *w = &e->work[e->nwork];
     snprintf(w->id, sizeof(w->id), "%s", a->id);
     w->agent = a;
@@ -145,13 +154,8 @@ static int64_t clock_of(const cp_engine *e, int32_t partition) {
 
 /* Link every event to its agent's work item. */
 static int group(cp_engine *e, const cp_batch_event *evs, size_t n) {
-    if (n > e->capnext) {
-        int32_t *next = realloc(e->next, n * sizeof(*next));
-        if (!next)
-            return -1;
-        e->next = next;
-        e->capnext = n;
-    }
+    if (cp_grow(e->next, e->capnext, n) != 0)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         const cp_event *ev = evs[i].ev;
         e->next[i] = -1;
@@ -193,14 +197,18 @@ static int load_work(cp_engine *e) {
         /* its outbox too: a write whose reply was lost may have left
          * messages only this finds (e->out skips those it holds) */
         int rc = cp_store_read_load(&e->store, w->agent, &e->cfg->rules, &e->out);
-        if (rc == -1)
-            return -1; /* broken, or an error reply: transient, the batch is retried */
-        if (rc == -2) {
+        if (rc == CP_STORE_LOAD_NO_MEMORY)
+            fail_as(e, CP_ENGINE_NO_MEMORY, e->redis.err);
+        if (rc == CP_STORE_LOAD_FAILED || rc == CP_STORE_LOAD_NO_MEMORY)
+            return -1; /* transient: the batch is retried */
+        if (rc == CP_STORE_LOAD_MALFORMED) {
             cp_error("agent %s: malformed state in Redis (%s); starting it empty", w->id,
                      e->redis.err);
             cp_agent_rules_free(&w->agent->rules);
-            if (cp_agent_rules_init(&w->agent->rules, e->cfg->rules.n) != 0)
+            if (cp_agent_rules_init(&w->agent->rules, e->cfg->rules.n) != 0) {
+                fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory starting an agent empty");
                 return -1;
+            }
             w->agent->loaded = 1;
         }
         e->stats.loads++;
@@ -217,25 +225,16 @@ static int build_lanes(cp_engine *e, const cp_batch_event *evs, size_t n) {
     for (size_t i = 0; i < n; i++)
         if ((size_t)evs[i].partition + 1 > np)
             np = (size_t)evs[i].partition + 1;
-    if (np > e->caplanes) {
-        cp_lane *l = realloc(e->lanes, np * sizeof(*l));
-        if (!l)
-            return -1;
-        e->lanes = l;
-        e->caplanes = np;
-    }
-    int32_t *pos = realloc(e->pos, (n ? n : 1) * sizeof(*pos));
-    int64_t *clk = pos ? realloc(e->lane_clock, (n ? n : 1) * sizeof(*clk)) : NULL;
-    if (pos)
-        e->pos = pos;
-    if (!pos || !clk)
+    if (cp_grow(e->lanes, e->caplanes, np) != 0 || cp_grow(e->pos, e->cappos, n) != 0 ||
+        cp_grow(e->lane_clock, e->caplane_clock, n) != 0)
         return -1;
-    e->lane_clock = clk;
     if (np > 0) /* e->lanes may still be NULL when nothing came */
         memset(e->lanes, 0, np * sizeof(*e->lanes));
     for (size_t i = 0; i < n; i++) /* count, then give each lane its stretch */
         e->lanes[evs[i].partition].n++;
     size_t at = 0;
+    int32_t *pos = e->pos;
+    int64_t *clk = e->lane_clock;
     for (size_t p = 0; p < np; p++) {
         e->lanes[p].clock = clk + at;
         at += (size_t)e->lanes[p].n;
@@ -278,14 +277,8 @@ static int idle(const cp_engine *e, const cp_agent *a, int64_t clock) {
 
 /* Remember an idle agent, to drop it from its partition's index. */
 static int note_idle(cp_engine *e, const cp_agent *a) {
-    if (e->nidle == e->capidle) {
-        size_t cap = e->capidle ? e->capidle * 2 : 64;
-        cp_idle_agent *v = realloc(e->idle, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        e->idle = v;
-        e->capidle = cap;
-    }
+    if (cp_grow(e->idle, e->capidle, e->nidle + 1) != 0)
+        return -1;
     e->idle[e->nidle].partition = a->partition;
     memcpy(e->idle[e->nidle].id, a->id, sizeof(a->id));
     e->nidle++;
@@ -344,8 +337,10 @@ static int compute_round(cp_engine *e, const cp_batch_event *evs) {
         cp_work *w = &e->work[i];
         if (w->done)
             continue;
-        if (cp_agent_step(&e->step, w->agent, evs, &e->timeline, w->head, &w->step) != 0)
+        if (cp_agent_step(&e->step, w->agent, evs, &e->timeline, w->head, &w->step) != 0) {
+            fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory stepping an agent through the batch");
             return -1;
+        }
         if (w->agent->due < e->min_due) /* the step set its next deadline */
             e->min_due = w->agent->due;
         if (!w->step.store) {
@@ -366,15 +361,9 @@ static int lookup_buddies(cp_engine *e) {
             cp_emit *m = &w->step.emits.v[k];
             if (!cp_buddy_wanted(m))
                 continue;
-            if (n == e->capasks) {
-                size_t cap = e->capasks ? e->capasks * 2 : 16;
-                cp_buddy_ask *a = realloc(e->asks, cap * sizeof(*a));
-                if (!a) {
-                    snprintf(e->redis.err, sizeof(e->redis.err), "out of memory");
-                    return -1;
-                }
-                e->asks = a;
-                e->capasks = cap;
+            if (cp_grow(e->asks, e->capasks, n + 1) != 0) {
+                fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory asking for buddies");
+                return -1;
             }
             e->asks[n++] = (cp_buddy_ask){m, w->agent->id};
         }
@@ -506,8 +495,10 @@ static int refresh_stale(cp_engine *e) {
         if (w->done || w->agent)
             continue;
         w->agent = cp_agentmap_get(&e->agents, w->id, strlen(w->id));
-        if (!w->agent)
+        if (!w->agent) {
+            fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory caching an agent again");
             return -1;
+        }
         w->agent->slot = (int32_t)i;
     }
     return 0;
@@ -555,37 +546,32 @@ fail:
     return -1;
 }
 
-void cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n) {
-    cp_part_clock *p = realloc(e->index_pending, (n ? n : 1) * sizeof(*p));
-    if (!p)
-        return;
-    memcpy(p, partitions, n * sizeof(*p));
-    e->index_pending = p;
+int cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n) {
+    if (cp_grow(e->index_pending, e->capindex_pending, n) != 0 ||
+        cp_grow(e->assigned, e->capassigned, n) != 0)
+        return -1;
+    memcpy(e->index_pending, partitions, n * sizeof(*partitions));
     e->nindex_pending = n;
-    e->min_due = INT64_MIN; /* the agents it loads are looked at in the next batch */
-    cp_part_clock *a = realloc(e->assigned, (n ? n : 1) * sizeof(*a));
-    if (!a)
-        return;
-    e->assigned = a;
+    e->min_due = INT64_MIN;        /* the agents it loads are looked at in the next batch */
     for (size_t i = 0; i < n; i++) /* no pruning when read again: reindex() */
         e->assigned[i] = (cp_part_clock){partitions[i].partition, CP_NO_CLOCK};
     e->nassigned = n;
+    return 0;
 }
 
 /* Agents evicted by a failed batch (quiet ones among them, which no event
  * of theirs will bring back) are read again from their partitions' index
  * before the next batch, so their deadlines pass at the right points. */
-static void reindex(cp_engine *e) {
+static int reindex(cp_engine *e) {
     if (!e->reindex || e->nindex_pending > 0)
-        return;
-    cp_part_clock *p = realloc(e->index_pending, (e->nassigned ? e->nassigned : 1) * sizeof(*p));
-    if (!p)
-        return;
-    memcpy(p, e->assigned, e->nassigned * sizeof(*p));
-    e->index_pending = p;
+        return 0;
+    if (cp_grow(e->index_pending, e->capindex_pending, e->nassigned) != 0)
+        return -1; /* e->reindex stays: the next batch tries again */
+    memcpy(e->index_pending, e->assigned, e->nassigned * sizeof(*e->assigned));
     e->nindex_pending = e->nassigned;
     e->reindex = 0;
     e->min_due = INT64_MIN;
+    return 0;
 }
 
 void cp_engine_revoke(cp_engine *e) {
@@ -606,13 +592,8 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (clocks[i].partition >= 0 && (size_t)clocks[i].partition + 1 > need)
             need = (size_t)clocks[i].partition + 1;
-    if (need > e->capclock_at) {
-        int64_t *c = realloc(e->clock_at, need * sizeof(*c));
-        if (!c)
-            return -1;
-        e->clock_at = c;
-        e->capclock_at = need;
-    }
+    if (cp_grow(e->clock_at, e->capclock_at, need) != 0)
+        return -1;
     for (size_t i = 0; i < need; i++)
         e->clock_at[i] = CP_NO_CLOCK;
     for (size_t i = 0; i < n; i++)
@@ -642,13 +623,19 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
                      size_t nclocks) {
     if (e->inflight && cp_engine_complete(e) != 0)
         return -1;
-    reindex(e);
-    if (cp_redis_ensure(&e->redis) != 0 || load_index(e) != 0)
+    e->failure = CP_ENGINE_STORED;
+    if (reindex(e) != 0) {
+        fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory noting the partitions to read again");
         return -1;
+    }
+    if (cp_redis_ensure(&e->redis) != 0 || load_index(e) != 0) {
+        fail_from_redis(e);
+        return -1;
+    }
     e->evs = evs;
     if (keep_clocks(e, clocks, nclocks) != 0 || group(e, evs, n) != 0 ||
         build_lanes(e, evs, n) != 0 || plan_due(e) != 0) {
-        snprintf(e->redis.err, sizeof(e->redis.err), "out of memory");
+        fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory planning the batch");
         goto fail;
     }
     if (load_work(e) != 0)
@@ -658,6 +645,7 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
     e->inflight = 1;
     return 0;
 fail:
+    fail_from_redis(e);
     fail_batch(e);
     return -1;
 }
@@ -665,6 +653,7 @@ fail:
 int cp_engine_complete(cp_engine *e) {
     if (!e->inflight)
         return 0;
+    e->failure = CP_ENGINE_STORED;
     int stale = read_round(e);
     for (int attempt = 0; stale > 0 && attempt < STALE_RETRIES; attempt++) {
         if (refresh_stale(e) != 0 || load_work(e) != 0)
@@ -675,14 +664,16 @@ int cp_engine_complete(cp_engine *e) {
     }
     if (stale != 0) {
         if (stale > 0)
-            snprintf(e->redis.err, sizeof(e->redis.err),
-                     "agent writes kept being refused as stale");
+            fail_as(e, CP_ENGINE_STALE_REFUSED,
+                    "agent writes kept being refused as stale: another process writes the "
+                    "same agents");
         goto fail;
     }
     clear_work(e);
     e->inflight = 0;
     return 0;
 fail:
+    fail_from_redis(e);
     fail_batch(e);
     return -1;
 }

@@ -127,31 +127,51 @@ int cp_applier_store(cp_applier *a) {
     return 0;
 }
 
-/* Redis failed at now: report it, back off. PAUSE on the first failure. */
-static cp_apply_turn redis_failed(cp_applier *a, int64_t now) {
+/* What a failure is called in the log: only a failure in Redis is Redis
+ * being unavailable (engine.h: cp_engine_failure). */
+static const char *failure_words(cp_engine_failure f) {
+    switch (f) {
+    case CP_ENGINE_NO_MEMORY:
+        return "out of memory applying a batch";
+    case CP_ENGINE_NOT_SENT:
+        return "a write could not be built";
+    case CP_ENGINE_STALE_REFUSED:
+        return "writes refused as stale";
+    default:
+        return "Redis unavailable";
+    }
+}
+
+/* Storing failed at now: report why, back off. PAUSE on the first failure. */
+static cp_apply_turn store_failed(cp_applier *a, int64_t now) {
     cp_apply_turn turn = CP_APPLY_GOING;
+    const char *what = failure_words(a->engine->failure), *why = a->engine->err;
     if (a->health) /* /healthz: 503 when this lasts (health.h) */
-        cp_health_writes_failed(a->health, now, a->engine->redis.err);
+        cp_health_writes_failed(a->health, now, why);
     if (!a->backoff_ms) {
-        cp_warn("Redis unavailable (%s); pausing consumption and retrying with backoff",
-                a->engine->redis.err);
+        cp_warn("%s (%s); pausing consumption and retrying with backoff", what, why);
+        a->failure = a->engine->failure;
         turn = CP_APPLY_PAUSE;
         a->backoff_ms = RETRY_FIRST_MS;
     } else {
-        cp_debug("Redis still unavailable: %s", a->engine->redis.err);
+        cp_debug("still failing: %s (%s)", what, why);
         a->backoff_ms = a->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : a->backoff_ms * 2;
     }
     a->retry_at = now + a->backoff_ms;
     return turn;
 }
 
-/* While Redis fails: retry everything in hand when due. */
+/* While storing fails: retry everything in hand when due. */
 static cp_apply_turn retry(cp_applier *a, int64_t now) {
     if (now < a->retry_at)
         return CP_APPLY_GOING;
     if (cp_applier_store(a) != 0)
-        return redis_failed(a, now);
-    cp_info("Redis is back; resuming consumption");
+        return store_failed(a, now);
+    if (a->failure == CP_ENGINE_REDIS_FAILED)
+        cp_info("Redis is back; resuming consumption");
+    else
+        cp_info("batches are stored again (after: %s); resuming consumption",
+                failure_words(a->failure));
     if (a->health)
         cp_health_writes_ok(a->health);
     a->backoff_ms = 0;
@@ -165,11 +185,11 @@ cp_apply_turn cp_applier_pump(cp_applier *a, int64_t now) {
     if (a->inflight.nmsgs > 0 && complete_inflight(a) != 0) {
         a->local->redis_failures++;
         cp_batch_append(&a->inflight, &a->batch);
-        return redis_failed(a, now);
+        return store_failed(a, now);
     }
     if (a->batch.nmsgs > 0 && submit_batch(a) != 0) {
         a->local->redis_failures++;
-        return redis_failed(a, now);
+        return store_failed(a, now);
     }
     return CP_APPLY_GOING;
 }

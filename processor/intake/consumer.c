@@ -214,8 +214,9 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
             cp_info("assigned %s [%d] with no committed offset (auto.offset.reset applies)",
                     parts->elems[i].topic, (int)parts->elems[i].partition);
     }
-    if (clocks)
-        cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt);
+    if (!clocks || cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt) != 0)
+        cp_error("out of memory noting the assigned partitions: their quiet agents are read "
+                 "when an event of theirs comes, not before");
     free(clocks);
     c->paused = 0; /* a new assignment starts unpaused */
     err = rd_kafka_assign(c->rk, parts);

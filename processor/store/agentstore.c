@@ -265,7 +265,7 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
     int rc = 0;
     memset(&in, 0, sizeof(in));
     if (transient_reply(a, r, err, errsz))
-        return -1;
+        return CP_STORE_LOAD_FAILED;
     size_t bad = push_outbox(a->id, r[4], out);
     if (bad > 0)
         cp_warn("agent %s: %zu unreadable message(s) left in outbox:{%s}", a->id, bad, a->id);
@@ -274,16 +274,16 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
         if (got != 0) {
             snprintf(err, errsz, "%s:{%s}: %s", load_keys[i], a->id,
                      got == -1 ? "out of memory reading it" : "an element is not a string");
-            rc = got == -1 ? -1 : -2;
+            rc = got == -1 ? CP_STORE_LOAD_NO_MEMORY : CP_STORE_LOAD_MALFORMED;
         }
     }
     int loaded = rc == 0 ? cp_layout_decode(a, rules, &in) : 0;
     if (loaded == CP_LOAD_NO_MEMORY) { /* transient: the batch is retried */
         snprintf(err, errsz, "out of memory loading the state of {%s}", a->id);
-        rc = -1;
+        rc = CP_STORE_LOAD_NO_MEMORY;
     } else if (loaded != 0) {
         snprintf(err, errsz, "st, ids, points or calls of {%s}: a field cannot be decoded", a->id);
-        rc = -2;
+        rc = CP_STORE_LOAD_MALFORMED;
     }
     if (rc == 0)
         a->loaded = 1;
@@ -296,7 +296,7 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
 
 int cp_store_read_load(cp_store *s, cp_agent *a, const cp_rules *rules, cp_outbox *out) {
     redisReply *r[CP_STORE_LOAD_REPLIES] = {NULL};
-    int rc = -1;
+    int rc = CP_STORE_LOAD_FAILED;
     for (int i = 0; i < CP_STORE_LOAD_REPLIES; i++) /* read them all, to stay in step */
         if (!(r[i] = cp_redis_read(s->redis)))
             goto done; /* broken: the connection is dropped, r->err says why */
@@ -370,10 +370,10 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
     if (argv)
         cp_redis_append_script(s->redis, &cp_lua_agent_write, (int)s->n, argv, s->lens);
     else /* never a short command: the whole step fails and is retried */
-        cp_redis_fail(s->redis, "state write of %s not sent: %s", a->id,
-                      why[0]      ? why
-                      : s->failed ? s->failed
-                                  : "out of memory");
+        cp_redis_fail_unsent(s->redis, "state write of %s not sent: %s", a->id,
+                             why[0]      ? why
+                             : s->failed ? s->failed
+                                         : "out of memory");
     return commands;
 }
 

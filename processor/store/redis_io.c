@@ -170,12 +170,13 @@ static void note_error(cp_redis *r, const redisReply *reply) {
     }
 }
 
-void cp_redis_fail(cp_redis *r, const char *fmt, ...) {
+void cp_redis_fail_unsent(cp_redis *r, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->err, sizeof(r->err), fmt, ap);
     va_end(ap);
     cp_redis_disconnect(r);
+    r->unsent = 1;
 }
 
 static int load_scripts(cp_redis *r) {
@@ -219,6 +220,7 @@ int cp_redis_ensure(cp_redis *r) {
     if (r->ctx)
         return 0;
     r->scripts_lost = r->wrong_role = 0; /* a new connection loads them */
+    r->unsent = 0;                       /* what fails now is Redis */
     r->ctx = redisConnectWithTimeout(r->url.host, r->url.port, tv);
     if (!r->ctx || r->ctx->err) {
         snprintf(r->err, sizeof(r->err), "connect %s:%d: %s", r->url.host, r->url.port,
@@ -244,8 +246,8 @@ void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *arg
     if (!r->ctx)
         return;
     if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
-        cp_redis_fail(r, "cannot buffer a %.*s command: %s", argc ? (int)argvlen[0] : 0,
-                      argc ? argv[0] : "", r->ctx->errstr);
+        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", argc ? (int)argvlen[0] : 0,
+                             argc ? argv[0] : "", r->ctx->errstr);
         return;
     }
     r->pending++;
@@ -261,7 +263,7 @@ void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
     int rc = redisvAppendCommand(r->ctx, fmt, ap);
     va_end(ap);
     if (rc != REDIS_OK) {
-        cp_redis_fail(r, "cannot buffer a command: %s", r->ctx->errstr);
+        cp_redis_fail_unsent(r, "cannot buffer a command: %s", r->ctx->errstr);
         return;
     }
     r->pending++;
@@ -275,7 +277,7 @@ void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, 
         return;
     const cp_redis_script *s = registered(r, script);
     if (!s) {
-        cp_redis_fail(r, "script %s is not registered with this connection", script->name);
+        cp_redis_fail_unsent(r, "script %s is not registered with this connection", script->name);
         return;
     }
     const char **full = malloc(sizeof(*full) * (size_t)(argc + 2));
@@ -283,8 +285,8 @@ void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, 
     if (!full || !lens) {
         free(full);
         free(lens);
-        cp_redis_fail(r, "cannot buffer an EVALSHA of %s with %d arguments (out of memory)",
-                      script->name, argc);
+        cp_redis_fail_unsent(r, "cannot buffer an EVALSHA of %s with %d arguments (out of memory)",
+                             script->name, argc);
         return;
     }
     full[0] = "EVALSHA";
@@ -356,7 +358,7 @@ redisReply *cp_redis_command(cp_redis *r, const char *fmt, ...) {
     int ok = redisvAppendCommand(r->ctx, fmt, ap) == REDIS_OK;
     va_end(ap);
     if (!ok) {
-        cp_redis_fail(r, "cannot buffer a command: %s", r->ctx->errstr);
+        cp_redis_fail_unsent(r, "cannot buffer a command: %s", r->ctx->errstr);
         return NULL;
     }
     r->pending++;

@@ -3,11 +3,16 @@
  * events sent (by type and by invalid reason), lag per partition, latency
  * and batch-size histograms; /healthz 200, 503 while Redis is stopped, 200
  * again after. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "oracle.h"
@@ -163,11 +168,106 @@ START_TEST(test_metrics_and_health) {
 }
 END_TEST
 
+/* Another writer that keeps changing agent a1's version: every write of
+ * a1 this processor sends is refused as stale. Its commands stream
+ * without pause (replies are drained by a second thread), so Redis runs
+ * some of them between any two commands of the processor. */
+typedef struct rival {
+    int fd;
+    volatile int stop;
+    long writes;
+} rival;
+
+static void *rival_drain(void *arg) {
+    rival *r = arg;
+    char buf[65536];
+    while (read(r->fd, buf, sizeof(buf)) > 0)
+        ;
+    return NULL;
+}
+
+static void *rival_write(void *arg) {
+    static const char cmd[] = "HINCRBY cp:st:{a1} v 1\r\n";
+    char buf[256 * (sizeof(cmd) - 1)];
+    rival *r = arg;
+    for (size_t i = 0; i < 256; i++)
+        memcpy(buf + i * (sizeof(cmd) - 1), cmd, sizeof(cmd) - 1);
+    while (!r->stop && write(r->fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+        r->writes += 256;
+    shutdown(r->fd, SHUT_WR); /* the drain sees the end of the replies */
+    return NULL;
+}
+
+static int rival_connect(int port) {
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+static void produce_event(rd_kafka_t *p, const char *id, int64_t ts) {
+    char json[256];
+    int n = snprintf(json, sizeof(json),
+                     "{\"event_id\":\"%s\",\"type\":\"call_offered\",\"agent_id\":\"a1\","
+                     "\"call_id\":\"c-%s\",\"ts\":%lld}",
+                     id, id, (long long)ts);
+    h_produce(p, TOPIC, "a1", 2, json, (size_t)n, NULL, NULL);
+}
+
+/* Writes refused as stale again and again are logged as that (and give
+ * /healthz's reason), never as "Redis unavailable", and storing resumes,
+ * named the same way, once the other writer stops (issue 11: errors named
+ * for what they are). */
+START_TEST(test_stale_refusals_named) {
+    h_env e;
+    h_proc run;
+    rival r = {.fd = -1};
+    pthread_t t, drain;
+    h_env_start(&e, PARTS);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", "{}"), "ops-stale", "run");
+    ck_assert(h_wait_log(&run, "assigned", 30000) == 0);
+    rd_kafka_t *p = h_producer(&e);
+    int64_t now = h_now_ms();
+    produce_event(p, "s1", now - 2000);
+    h_wait_caught_up(&e, "ops-stale", TOPIC, &run, 60);
+
+    r.fd = rival_connect(e.redis_port);
+    ck_assert_int_eq(pthread_create(&drain, NULL, rival_drain, &r), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, rival_write, &r), 0);
+    while (r.writes == 0)
+        h_sleep_ms(10);
+    produce_event(p, "s2", now - 1000);
+    ck_assert_msg(
+        h_wait_log(&run, "writes refused as stale (agent writes kept being refused", 30000) == 0,
+        "stale refusals not named");
+    ck_assert_msg(h_wait_log(&run, "Redis unavailable", 0) != 0,
+                  "stale refusals logged as Redis unavailable");
+    r.stop = 1;
+    pthread_join(t, NULL);
+    pthread_join(drain, NULL);
+    close(r.fd);
+    ck_assert_int_gt(r.writes, 0);
+    ck_assert_msg(
+        h_wait_log(&run, "batches are stored again (after: writes refused as stale)", 30000) == 0,
+        "did not resume");
+    h_wait_caught_up(&e, "ops-stale", TOPIC, &run, 60);
+    ck_assert_msg(h_wait_log(&run, "Redis unavailable", 0) != 0,
+                  "stale refusals logged as Redis unavailable");
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    ck_assert_int_gt(h_summary_int(&run, "redis_failures"), 0);
+    rd_kafka_destroy(p);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *ops_suite(void) {
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("http");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_metrics_and_health);
+    tcase_add_test(tc, test_stale_refusals_named);
     suite_add_tcase(s, tc);
     return s;
 }
