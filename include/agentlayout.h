@@ -16,6 +16,8 @@
  *                        o<partition>  applied offset
  *                        b<bucket>     pane sums
  *                        r:<rule id>   that rule's state (ruleeval.h)
+ *                        k:<kind>      that rule kind's own state, for a
+ *                                      kind that keeps one (kindstate.h)
  *                      A field starting with one of those letters but not
  *                      of that form is malformed; other letters belong to
  *                      later features and are left alone.

@@ -60,9 +60,20 @@ typedef struct cp_rule {
     char badge[64];
 } cp_rule;
 
+/* At most this many kinds with per-agent state (rulekind.h) in one
+ * configuration. */
+#define CP_STATE_KINDS_MAX 8
+
+struct cp_rule_kind_ops;
+
 typedef struct cp_rules {
     cp_rule v[CP_RULES_MAX];
     int n;
+    /* The kinds of these rules that keep per-agent state (their `state`
+     * operations), each once, in registry order (rules.c): only theirs is
+     * observed, stored and loaded (kindstate.h). */
+    const struct cp_rule_kind_ops *state_kinds[CP_STATE_KINDS_MAX];
+    int nstate_kinds;
 } cp_rules;
 
 /* "info", "warning" or "critical". */

@@ -22,8 +22,9 @@
 #include "window.h"
 
 /* After an event applied at clock T with the agent's windows win[] at T:
- * the call it opens is opened before the rules see it, the call it ends
- * is closed after. Returns -1 on out of memory. */
+ * the call it opens is opened and the kinds' own states see it
+ * (kindstate.h) before the rules see it, the call it ends is closed after.
+ * Returns -1 on out of memory. */
 int cp_rules_after_event(cp_rule_ctx *c, const cp_event *ev, int64_t T, const cp_sums *win);
 
 /* After the windows moved to T without an event. */

@@ -5,7 +5,11 @@
  * the JSON of the messages go through the table (contract section 5).
  *
  * To add a kind: a value of cp_rule_kind (ruledef.h), a file defining its
- * table (declared below), and its line in the registry (rulekinds.c). */
+ * table (declared below), and its line in the registry (rulekinds.c). A
+ * kind that keeps state of its own per agent, shared by all its rules
+ * (beyond each rule's cp_rule_state), gives `state` below and reads it with
+ * kindstate.h: it is stored as field k:<kind name> of P st:{A} with no
+ * change outside the kind's file. */
 #ifndef CALLPULSE_RULEKIND_H
 #define CALLPULSE_RULEKIND_H
 
@@ -20,6 +24,24 @@
  * a rule's family bit is 1u << rule->reward. */
 #define CP_FAMILY_ALERTS  (1u << 0)
 #define CP_FAMILY_REWARDS (1u << 1)
+
+/* A kind's own state for one agent, shared by every rule of that kind
+ * (kindstate.h keeps it; a kind without one has none of this). */
+typedef struct cp_kind_state_ops {
+    size_t size;               /* bytes of the state */
+    void (*init)(void *state); /* a new agent's (the state comes zeroed) */
+    /* Event ev, once, before any rule of the kind sees it: 1 when the
+     * state changed (the next store writes it), 0 when not. NULL: the
+     * state changes only in the kind's rules (cp_kind_state_changed). */
+    int (*observe)(void *state, const cp_event *ev);
+    /* The state as a short text into buf (size bytes: kindstate.h's
+     * CP_KIND_STATE_TEXT_MAX): its length as snprintf counts it (size or
+     * more: it did not fit; negative: an error). */
+    int (*encode)(const void *state, char *buf, size_t size);
+    /* The text encode wrote (len bytes, not NUL-terminated) into state: 0,
+     * or -1 when it is not one (the agent's state is malformed). */
+    int (*decode)(const char *text, size_t len, void *state);
+} cp_kind_state_ops;
 
 /* Evaluate rule r at clock T with the agent's windows win[] at T; ev is
  * the event just applied, or NULL (see on_clock below). */
@@ -50,6 +72,9 @@ typedef struct cp_rule_kind_ops {
     int64_t (*next_deadline)(const cp_rule *rule, int r, const cp_agent_rules *ar, int64_t T);
     /* The `message` sentence of an emission of a rule of this kind. */
     void (*message)(const cp_message_ctx *c, const cp_emit *m, char *buf, size_t size);
+    /* The kind's own state per agent (every operation given), or NULL:
+     * none, nothing kept or written. */
+    const cp_kind_state_ops *state;
 } cp_rule_kind_ops;
 
 extern const cp_rule_kind_ops cp_kind_threshold; /* kind_threshold.c */

@@ -1,10 +1,11 @@
 /* rulestate.h -- what the rules keep for one agent and what they emit
- * (contract section 5), shared by every rule kind: the per-rule state, the
- * calls answered and not ended (long calls), the points (daily cap), the
- * emissions, and the context a kind is run with. The engine stores the
- * state and the emissions in the same atomic Redis step as the KPI state
- * that caused them; `dirty_rules`, `calls_dirty`, `points_dirty` and
- * `points_days_dirty` say what that step must write. */
+ * (contract section 5), shared by every rule kind: the per-rule state,
+ * each kind's own state (kindstate.h), the calls answered and not ended
+ * (long calls), the points (daily cap), the emissions, and the context a
+ * kind is run with. The engine stores the state and the emissions in the
+ * same atomic Redis step as the KPI state that caused them; `dirty_rules`,
+ * `kinds_dirty`, `calls_dirty`, `points_dirty` and `points_days_dirty` say
+ * what that step must write. */
 #ifndef CALLPULSE_RULESTATE_H
 #define CALLPULSE_RULESTATE_H
 
@@ -44,6 +45,14 @@ typedef struct cp_points {
     cp_ledger_span stored; /* day fields in Redis, pruned when written (ledger.h) */
 } cp_points;
 
+struct cp_rule_kind_ops;
+
+/* A kind's own state for this agent (kindstate.h). */
+typedef struct cp_kind_slot {
+    const struct cp_rule_kind_ops *kind;
+    void *state; /* kind->state->size bytes, owned by the slot */
+} cp_kind_slot;
+
 /* Everything the rules keep for one agent. */
 typedef struct cp_agent_rules {
     cp_rule_state *state; /* one per rule, in rule order */
@@ -53,8 +62,11 @@ typedef struct cp_agent_rules {
     cp_call ended[CP_OPEN_CALLS_MAX]; /* ended calls, in case answered comes late */
     int nended;
     cp_points points;
+    cp_kind_slot *kinds; /* kinds with state, made on first use (kindstate.h) */
+    size_t nkinds, kinds_cap;
     /* what changed since the last store */
     uint64_t dirty_rules; /* bit per rule (the first 64) */
+    uint32_t kinds_dirty; /* bit per slot of kinds */
     int calls_dirty, points_dirty;
     int64_t points_days_dirty[CP_POINT_DAYS];
 } cp_agent_rules;

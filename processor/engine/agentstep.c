@@ -243,7 +243,7 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     cp_agent_advance(a, c->ws, k.now, c->lateness_ms, &out->delta);
     out->windows = changed_windows(c, a, k.win, out->delta.applied);
     out->store = out->delta.noffsets || out->windows || before != a->as_of || out->delta.ndropped ||
-                 out->emits.n || a->rules.dirty_rules || a->rules.calls_dirty ||
-                 a->rules.points_dirty;
+                 out->emits.n || a->rules.dirty_rules || a->rules.kinds_dirty ||
+                 a->rules.calls_dirty || a->rules.points_dirty;
     return 0;
 }

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kindstate.h"
 #include "rulekinds.h"
 
 int cp_rules_after_event(cp_rule_ctx *c, const cp_event *ev, int64_t T, const cp_sums *win) {
     if (ev->type == CP_EV_CALL_ANSWERED)
         cp_calls_answered(c->ar, ev);
+    if (cp_kind_states_observe(c->ar, c->rules, ev) != 0)
+        return -1;
     for (int r = 0; r < c->rules->n; r++)
         if (cp_rule_kind_of(&c->rules->v[r])->on_event(c, r, T, win, ev) != 0)
             return -1;

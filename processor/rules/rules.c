@@ -143,6 +143,20 @@ static void read_rule(cp_rule_reader *rd, cp_rule *r, int reward) {
 
 /* ---- the rules ------------------------------------------------------------- */
 
+/* The kinds of r's rules that keep per-agent state, each once, in registry
+ * order (ruledef.h). */
+static void list_state_kinds(cp_rules *r) {
+    _Static_assert(CP_RULE_KIND_COUNT <= CP_STATE_KINDS_MAX, "room for every kind with state");
+    r->nstate_kinds = 0;
+    for (int k = 0; k < CP_RULE_KIND_COUNT; k++) {
+        int used = 0;
+        for (int i = 0; i < r->n && !used; i++)
+            used = r->v[i].kind == (cp_rule_kind)k;
+        if (used && cp_rule_kinds[k]->state)
+            r->state_kinds[r->nstate_kinds++] = cp_rule_kinds[k];
+    }
+}
+
 int cp_rules_parse(cp_rules *r, int reward, json_t *array, char *err, size_t errsz) {
     cp_errlist e = CP_ERRLIST(err, errsz);
     const char *family = families[reward].name;
@@ -175,6 +189,7 @@ int cp_rules_parse(cp_rules *r, int reward, json_t *array, char *err, size_t err
                 cp_rule_mistake(&rd, "id", "'%s' is used twice", r->v[j].id);
         r->n++;
     }
+    list_state_kinds(r);
     return e.count ? -1 : 0;
 }
 

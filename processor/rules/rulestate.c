@@ -21,11 +21,15 @@ int cp_agent_rules_init(cp_agent_rules *ar, int nrules) {
 
 void cp_agent_rules_free(cp_agent_rules *ar) {
     free(ar->state);
+    for (size_t i = 0; i < ar->nkinds; i++)
+        free(ar->kinds[i].state);
+    free(ar->kinds);
     memset(ar, 0, sizeof(*ar));
 }
 
 void cp_agent_rules_clean(cp_agent_rules *ar) {
     ar->dirty_rules = 0;
+    ar->kinds_dirty = 0;
     ar->calls_dirty = ar->points_dirty = 0;
     for (int i = 0; i < CP_POINT_DAYS; i++)
         ar->points_days_dirty[i] = CP_NO_DAY;

@@ -13,13 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kindstate.h"
 #include "kpi.h"
 #include "ledger.h"
 
 /* ---- names ------------------------------------------------------------------ */
 
-/* P st:{A}. Every field but r:<rule id> is one letter, alone or followed
- * by a number; the letter claims every field it starts (load_state). */
+/* P st:{A}. Every field but r:<rule id> and k:<kind> is one letter, alone
+ * or followed by a number; the letter claims every field it starts
+ * (load_state). */
 #define ST_AS_OF      "a"
 #define ST_PARTITION  "p"
 #define ST_TEAM       "t"
@@ -30,6 +32,7 @@
 #define ST_OFFSET     "o" /* o<partition>: applied offset */
 #define ST_BUCKET     "b" /* b<bucket>: pane sums */
 #define ST_RULE       "r:"
+#define ST_KIND       "k:" /* k:<kind name>: that kind's own state (kindstate.h) */
 
 /* P points:{A}: total, and day fields (ledger.h). */
 #define POINTS_TOTAL "total"
@@ -225,8 +228,31 @@ static int rule_fields(enc *e, const cp_rules *rules, const cp_agent *a, int who
     return 0;
 }
 
+/* The states of the kinds that keep one (kindstate.h) that changed, or
+ * all: none when no kind with state is configured. */
+static int kind_fields(enc *e, const cp_agent_rules *ar, int whole) {
+    for (size_t i = 0; i < ar->nkinds; i++) {
+        const cp_kind_slot *k = &ar->kinds[i];
+        char name[FIELD_MAX], state[CP_KIND_STATE_TEXT_MAX];
+        if (!whole && !(ar->kinds_dirty & (1u << i)))
+            continue;
+        int n = fmt(e, name, sizeof(name), "a kind name", ST_KIND "%s", k->kind->name);
+        if (n < 0)
+            return -1;
+        int len = k->kind->state->encode(k->state, state, sizeof(state));
+        if (len < 0 || (size_t)len >= sizeof(state)) {
+            snprintf(e->err, e->errsz, "the state of kind %s does not fit in %zu bytes",
+                     k->kind->name, sizeof(state));
+            return -1;
+        }
+        if (put(e, CP_KEYOP_HSET, CP_AK_ST, name, (size_t)n, state, (size_t)len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* P st:{A}: as_of, partition, team, board teams, applied offsets, panes,
- * the day, rule states; then the panes pruned. */
+ * the day, rule states, kind states; then the panes pruned. */
 static int state_ops(enc *e, const cp_rules *rules, const cp_agent *a, const cp_agent_delta *d) {
     int whole = d == NULL;
     if (hset_i64(e, CP_AK_ST, ST_AS_OF, a->as_of) ||
@@ -238,7 +264,7 @@ static int state_ops(enc *e, const cp_rules *rules, const cp_agent *a, const cp_
         return -1;
     if ((whole || d->applied || d->day_rolled || a->version == 0) && day_fields(e, a))
         return -1;
-    if (rule_fields(e, rules, a, whole))
+    if (rule_fields(e, rules, a, whole) || kind_fields(e, &a->rules, whole))
         return -1;
     for (size_t i = 0; !whole && i < d->ndropped; i++) {
         char name[FIELD_MAX];
@@ -564,6 +590,21 @@ static int load_rule(cp_agent *a, const cp_rules *rules, const char *f, size_t f
     return 0; /* a rule no longer configured */
 }
 
+/* k:<kind name> -> that kind's own state, when a kind with state of that
+ * name is configured (one from another version, or no longer configured,
+ * is left alone). */
+static int load_kind(cp_agent *a, const cp_rules *rules, const char *f, size_t flen, const char *v,
+                     size_t vlen) {
+    size_t pre = strlen(ST_KIND);
+    const cp_rule_kind_ops *kind = cp_state_kind_named(rules, f + pre, flen - pre);
+    if (!kind)
+        return 0;
+    void *state = cp_kind_state(&a->rules, kind);
+    if (!state)
+        return CP_LOAD_NO_MEMORY;
+    return kind->state->decode(v, vlen, state) == 0 ? 0 : CP_LOAD_MALFORMED;
+}
+
 static int load_state_field(cp_agent *a, const cp_rules *rules, const char *f, size_t flen,
                             const char *v, size_t vlen) {
     size_t pre = strlen(ST_RULE);
@@ -571,6 +612,8 @@ static int load_state_field(cp_agent *a, const cp_rules *rules, const char *f, s
         return CP_LOAD_MALFORMED;
     if (flen > pre && memcmp(f, ST_RULE, pre) == 0)
         return load_rule(a, rules, f, flen, v, vlen);
+    if (flen > strlen(ST_KIND) && memcmp(f, ST_KIND, strlen(ST_KIND)) == 0)
+        return load_kind(a, rules, f, flen, v, vlen);
     int rc = load_letter(a, f, flen, v, vlen);
     if (rc != 1)
         return rc;
