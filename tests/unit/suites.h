@@ -24,5 +24,6 @@ Suite *redisio_suite(void);
 Suite *keyset_suite(void);
 Suite *produce_suite(void);
 Suite *agentlayout_suite(void);
+Suite *kindstate_suite(void);
 
 #endif

@@ -18,9 +18,11 @@
 #include "agent.h"
 #include "agentlayout.h"
 #include "config.h"
+#include "kindstate.h"
 #include "kpi.h"
 #include "ledger.h"
 #include "suites.h"
+#include "testkind.h"
 #include "timefmt.h"
 
 #define MIN 60000LL
@@ -617,6 +619,9 @@ static const struct {
     {CP_AK_ST, "x1", "anything", 0},
     {CP_AK_ST, "r:", "anything", 0},
     {CP_AK_ST, "r:no-such-rule", "junk", 0},
+    {CP_AK_ST, "k:", "anything", 0},
+    {CP_AK_ST, "k:threshold", "junk", 0},  /* a kind with no state */
+    {CP_AK_ST, "k:test_tally", "junk", 0}, /* a kind not configured */
     {CP_AK_ST, "t", "", 0},
     {CP_AK_IDS, "e1", "soon", CP_LOAD_MALFORMED},
     {CP_AK_IDS, "e1", "", CP_LOAD_MALFORMED},
@@ -687,6 +692,93 @@ START_TEST(test_rule_state_fields) {
 }
 END_TEST
 
+/* Does key k hold a field starting with k:? */
+static int has_kind_field(const fkey *k) {
+    for (size_t i = 0; i < k->n; i++)
+        if (k->v[i].name_len >= 2 && memcmp(k->v[i].name, "k:", 2) == 0)
+            return 1;
+    return 0;
+}
+
+/* got holds the test kind's state as want does. */
+static void same_tally(const cp_agent *want, const cp_agent *got) {
+    const test_tally *x = cp_kind_state_find(&want->rules, &test_kind_tally),
+                     *y = cp_kind_state_find(&got->rules, &test_kind_tally);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_int_eq(y->seen, x->seen);
+    ck_assert_int_eq(y->last_ts, x->last_ts);
+}
+
+/* A kind's own state (kindstate.h), with a kind that keeps one configured:
+ * written as k:<kind> by a whole write and by a delta when it changed
+ * only, read back the same; its bad text is malformed. Without such a
+ * kind no k: field is written. */
+START_TEST(test_kind_state_fields) {
+    fixture f;
+    char err[256] = "";
+    fake *r = calloc(1, sizeof(*r)), *quiet = calloc(1, sizeof(*quiet));
+    cp_agent_delta d;
+    memset(&d, 0, sizeof(d));
+    fixture_init(&f);
+    cp_agent_change whole = {NULL, 0, NULL, 0};
+    ck_assert_int_eq(fake_write(r, &f.layout, &f.cfg.rules, f.a, &whole, err, sizeof(err)), 0);
+    ck_assert(!has_kind_field(&r->keys[CP_AK_ST]));
+    fake_free(r);
+    memset(r, 0, sizeof(*r));
+
+    f.cfg.rules.state_kinds[f.cfg.rules.nstate_kinds++] = &test_kind_tally;
+    test_tally *t = cp_kind_state(&f.a->rules, &test_kind_tally);
+    ck_assert_ptr_nonnull(t);
+    *t = (test_tally){4, T0 + 12 * MIN};
+    ck_assert_int_eq(fake_write(r, &f.layout, &f.cfg.rules, f.a, &whole, err, sizeof(err)), 0);
+    entry *e = find(&r->keys[CP_AK_ST], "k:test_tally", 12);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e->value, "4,1795392720000");
+    cp_agent *b = fake_load(r, "a17", &f.cfg.rules, NULL);
+    same_state(f.a, b, INT64_MIN, INT64_MIN);
+    same_tally(f.a, b);
+    cp_agent_free(b);
+
+    /* a delta writes it when it changed, and only then */
+    cp_agent_rules_clean(&f.a->rules);
+    cp_agent_delta_reset(&d);
+    cp_agent_change step = {&d, 0, NULL, 0};
+    ck_assert_int_eq(fake_write(quiet, &f.layout, &f.cfg.rules, f.a, &step, err, sizeof(err)), 0);
+    ck_assert(!has_kind_field(&quiet->keys[CP_AK_ST]));
+    t->seen = 5;
+    t->last_ts = T0 + 29 * MIN;
+    cp_kind_state_changed(&f.a->rules, &test_kind_tally);
+    ck_assert_int_eq(fake_write(r, &f.layout, &f.cfg.rules, f.a, &step, err, sizeof(err)), 0);
+    ck_assert_str_eq(find(&r->keys[CP_AK_ST], "k:test_tally", 12)->value, "5,1795393740000");
+    b = fake_load(r, "a17", &f.cfg.rules, NULL);
+    same_tally(f.a, b);
+    cp_agent_free(b);
+
+    /* configured: its bad text is malformed; another version's kind is not */
+    const char *fields[][3] = {{"k:test_tally", "junk", "m"},
+                               {"k:test_tally", "5", "m"},
+                               {"k:other", "junk", ""},
+                               {"k:test_tally", "2,7", ""}};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        char *v[2] = {(char *)fields[i][0], (char *)fields[i][1]};
+        size_t len[2] = {strlen(v[0]), strlen(v[1])};
+        cp_agent_read in = {.st = {v, len, 2}};
+        b = cp_agent_new("a1", 2);
+        ck_assert_msg(cp_layout_decode(b, &f.cfg.rules, &in) ==
+                          (fields[i][2][0] ? CP_LOAD_MALFORMED : 0),
+                      "%s = %s", v[0], v[1]);
+        cp_agent_free(b);
+    }
+    cp_agent_delta_free(&d);
+    fake_free(r);
+    fake_free(quiet);
+    free(r);
+    free(quiet);
+    fixture_free(&f);
+}
+END_TEST
+
 Suite *agentlayout_suite(void) {
     Suite *s = suite_create("agentlayout");
     TCase *tc = tcase_create("agentlayout");
@@ -696,6 +788,7 @@ Suite *agentlayout_suite(void) {
     tcase_add_loop_test(tc, test_malformed_fields, 0,
                         (int)(sizeof(malformed) / sizeof(malformed[0])));
     tcase_add_test(tc, test_rule_state_fields);
+    tcase_add_test(tc, test_kind_state_fields);
     suite_add_tcase(s, tc);
     return s;
 }

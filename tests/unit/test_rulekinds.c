@@ -9,6 +9,19 @@
 #include "messages.h"
 #include "rulekinds.h"
 #include "suites.h"
+#include "testkind.h"
+
+/* The first state operation a kind with state lacks, or NULL (complete,
+ * or a kind without state). observe may be NULL (rulekind.h). */
+static const char *state_op_missing(const cp_rule_kind_ops *ops) {
+    const cp_kind_state_ops *st = ops->state;
+    return !st           ? NULL
+           : !st->size   ? "size"
+           : !st->init   ? "init"
+           : !st->encode ? "encode"
+           : !st->decode ? "decode"
+                         : NULL;
+}
 
 START_TEST(test_every_kind_has_its_operations) {
     for (int k = 0; k < CP_RULE_KIND_COUNT; k++) {
@@ -21,6 +34,8 @@ START_TEST(test_every_kind_has_its_operations) {
                       "%s: families", ops->name);
         ck_assert_msg(ops->parse && ops->on_event && ops->message, "%s: an operation is missing",
                       ops->name);
+        ck_assert_msg(!state_op_missing(ops), "%s: state without %s", ops->name,
+                      state_op_missing(ops));
         /* a deadline is only worth waiting for when the clock evaluates */
         ck_assert_msg(!ops->next_deadline || ops->on_clock, "%s: a deadline without on_clock",
                       ops->name);
@@ -94,6 +109,28 @@ START_TEST(test_family_kinds_are_the_mistake_list) {
 }
 END_TEST
 
+/* A kind with state must give every state operation: the test kind does,
+ * and the check finds each one taken away. */
+START_TEST(test_kind_state_has_its_operations) {
+    ck_assert_ptr_null(state_op_missing(&test_kind_tally));
+    const char *want[] = {"size", "init", "encode", "decode"};
+    for (int i = 0; i < 4; i++) {
+        cp_kind_state_ops st = *test_kind_tally.state;
+        cp_rule_kind_ops ops = test_kind_tally;
+        if (i == 0)
+            st.size = 0;
+        else if (i == 1)
+            st.init = NULL;
+        else if (i == 2)
+            st.encode = NULL;
+        else
+            st.decode = NULL;
+        ops.state = &st;
+        ck_assert_str_eq(state_op_missing(&ops), want[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_buddy_window_by_kind) {
     cp_config cfg;
     cp_windows ws;
@@ -121,6 +158,7 @@ Suite *rulekinds_suite(void) {
     TCase *tc = tcase_create("rulekinds");
     tcase_add_test(tc, test_every_kind_has_its_operations);
     tcase_add_loop_test(tc, test_family_kinds_are_the_mistake_list, 0, 2);
+    tcase_add_test(tc, test_kind_state_has_its_operations);
     tcase_add_test(tc, test_buddy_window_by_kind);
     suite_add_tcase(s, tc);
     return s;

@@ -1,15 +1,18 @@
 /* test_rules.c -- rule parsing and every rule kind: threshold edges,
  * hysteresis, cooldown and min_samples; streak breaks and restarts; long
- * calls; event rewards; the daily cap with clipping; goals once a day. */
+ * calls; event rewards; the daily cap with clipping; goals once a day; a
+ * kind's own state seeing each event before the rules. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "kindstate.h"
 #include "messages.h"
 #include "ruleeval.h"
 #include "suites.h"
+#include "testkind.h"
 #include "timefmt.h"
 
 #define MIN  60000LL
@@ -582,6 +585,58 @@ START_TEST(test_reward_message) {
 }
 END_TEST
 
+/* ---- a kind's own state (kindstate.h; the kind is testkind.h's) ---------- */
+
+/* Each event reaches the kind's state once, before the rules, through the
+ * rules' evaluation; it is marked changed only when observe says so. */
+START_TEST(test_kind_state_observed_once_per_event) {
+    fixture f;
+    cp_sums win[CP_WINDOWS_MAX];
+    memset(win, 0, sizeof(win));
+    setup(&f, NULL, 0);
+    f.cfg.rules.state_kinds[f.cfg.rules.nstate_kinds++] = &test_kind_tally;
+    cp_event st = event(CP_EV_AGENT_STATE, "e1", 1000), sv = event(CP_EV_SURVEY, "e2", 2000);
+    ck_assert_int_eq(cp_rules_after_event(&f.ctx, &st, 1000, win), 0);
+    const test_tally *t = cp_kind_state_find(&f.ar, &test_kind_tally);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->seen, 1);
+    ck_assert_int_eq(t->last_ts, 1000);
+    ck_assert_uint_eq(f.ar.kinds_dirty, 1);
+    cp_agent_rules_clean(&f.ar);
+    ck_assert_int_eq(cp_rules_after_event(&f.ctx, &sv, 2000, win), 0);
+    ck_assert_int_eq(t->seen, 1);
+    ck_assert_uint_eq(f.ar.kinds_dirty, 0); /* unchanged: nothing to store */
+    st.ts_ms = 3000;
+    ck_assert_int_eq(cp_rules_after_event(&f.ctx, &st, 3000, win), 0);
+    ck_assert_int_eq(t->seen, 2);
+    ck_assert_int_eq(t->last_ts, 3000);
+    ck_assert_uint_eq(f.ar.kinds_dirty, 1);
+    ck_assert_uint_eq(f.ar.nkinds, 1);
+    teardown(&f);
+}
+END_TEST
+
+/* No registered kind keeps state yet: the configuration lists none, and
+ * evaluating events makes nothing. */
+START_TEST(test_no_kind_with_state_costs_nothing) {
+    fixture f;
+    cp_sums win[CP_WINDOWS_MAX];
+    memset(win, 0, sizeof(win));
+    setup(&f, NULL, 0);
+    ck_assert_int_eq(f.cfg.rules.nstate_kinds, 0);
+    const cp_event_type types[] = {CP_EV_CALL_ANSWERED, CP_EV_CALL_ENDED, CP_EV_SURVEY,
+                                   CP_EV_AGENT_STATE};
+    for (int i = 0; i < 4; i++) {
+        cp_event ev = event(types[i], cp_event_type_name(types[i]), 1000 * (i + 1));
+        ck_assert_int_eq(cp_rules_after_event(&f.ctx, &ev, ev.ts_ms, win), 0);
+    }
+    ck_assert_ptr_null(f.ar.kinds);
+    ck_assert_uint_eq(f.ar.nkinds, 0);
+    ck_assert_uint_eq(f.ar.kinds_dirty, 0);
+    teardown(&f);
+}
+END_TEST
+
 Suite *rules_suite(void) {
     Suite *s = suite_create("rules");
     TCase *tc = tcase_create("rules");
@@ -603,6 +658,8 @@ Suite *rules_suite(void) {
     tcase_add_test(tc, test_rule_state_codec);
     tcase_add_test(tc, test_alert_message);
     tcase_add_test(tc, test_reward_message);
+    tcase_add_test(tc, test_kind_state_observed_once_per_event);
+    tcase_add_test(tc, test_no_kind_with_state_costs_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
