@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "decoder.h"
+#include "keyset.h"
 #include "ruleeval.h"
 #include "window.h"
 
@@ -24,19 +25,6 @@ typedef struct cp_applied {
     int32_t partition;
     int64_t offset;
 } cp_applied;
-
-/* Event ids inside the lateness horizon: an open-addressing set. */
-typedef struct cp_idset {
-    struct cp_id_slot {
-        uint64_t hash; /* 0: empty */
-        int64_t ts;
-        uint8_t len;
-        char inl[39]; /* the id when it fits (most do), else ... */
-        char *heap;   /* ... here */
-    } * slots;
-    uint32_t cap, n;
-    int64_t min_ts; /* no id is older (INT64_MAX when empty) */
-} cp_idset;
 
 /* Where the agent's leaderboard entries are (boards.h). */
 typedef struct cp_agent_boards {
@@ -54,9 +42,9 @@ typedef struct cp_agent {
     uint64_t version;  /* of the Redis copy; 0 when there is none */
     int64_t as_of;     /* CP_NO_CLOCK before the first computation */
     cp_applied *applied;
-    uint32_t napplied;
+    size_t napplied, capapplied;
     cp_wstore w;
-    cp_idset ids;
+    cp_keyset ids;        /* event ids inside the lateness horizon; tag: the event's ts */
     cp_agent_rules rules; /* alert and reward state, points */
     cp_agent_boards boards;
     cp_sums written[CP_WINDOWS_MAX];   /* window sums in Redis, when known */
@@ -114,18 +102,5 @@ void cp_agent_advance(cp_agent *a, const cp_windows *ws, int64_t T, int64_t late
 
 void cp_agent_delta_reset(cp_agent_delta *d);
 void cp_agent_delta_free(cp_agent_delta *d);
-
-/* Id set. */
-int cp_idset_contains(const cp_idset *s, const char *id, size_t len);
-/* Is id in the set with a ts at or after horizon (epoch ms)? */
-int cp_idset_seen(const cp_idset *s, const char *id, size_t len, int64_t horizon);
-int cp_idset_add(cp_idset *s, const char *id, size_t len, int64_t ts);
-/* The next id of the set (NUL-terminated, *len bytes) and its ts, for
- * iterating: *at starts at 0; returns 0 at the end. The set must not
- * change while iterating. */
-int cp_idset_next(const cp_idset *s, uint32_t *at, const char **id, size_t *len, int64_t *ts);
-/* Forget ids with ts < min_ts; returns how many. */
-size_t cp_idset_prune(cp_idset *s, int64_t min_ts);
-void cp_idset_free(cp_idset *s);
 
 #endif

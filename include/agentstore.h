@@ -29,6 +29,7 @@
 #include "agentlayout.h"
 #include "boards.h"
 #include "config.h"
+#include "keyset.h"
 #include "outbox.h"
 #include "redis_io.h"
 #include "window.h"
@@ -49,16 +50,16 @@ typedef struct cp_store {
      * offset, and the script operation still open (agentstore.c) */
     char *arena;
     size_t used, cap;
-    size_t *offs, *lens;
-    size_t n, capn;
+    size_t *offs, *lens; /* n of each */
+    size_t n, capoffs, caplens;
     const char **argv; /* built from the arena for each command */
     size_t capargv;
     const char *failed; /* why an argument is missing: the write is not sent */
     char op_kind;       /* the open operation: its letter, 0 for none */
     size_t op_key, op_count_at, op_count;
-    /* agents whose outbox lost entries since the last unindex check (the
-     * ids are empty strings) */
-    cp_msgset drained;
+    /* agents whose outbox lost entries since the last unindex check (keys:
+     * agent ids) */
+    cp_keyset drained;
     cp_store_deletion *deleting; /* HDELs sent, not known to be done */
     size_t ndeleting, capdeleting;
 } cp_store;

@@ -2,8 +2,9 @@
  * addressing with linear probing, FNV-1a hashes, at most half full.
  *
  * The one hash set of the processor: an agent's event ids inside the
- * lateness horizon (tag: the event's time, pruned by it) and the
- * (agent, message id) pairs a process holds from its outbox (tag unused).
+ * lateness horizon (agent.h; tag: the event's time, pruned by it), the
+ * (agent, message id) pairs a process holds from its outbox (outbox.h; tag
+ * unused) and the agents whose outbox drained (agentstore.h).
  * Keys up to CP_KEYSET_INLINE bytes live in the slot itself (most event
  * ids do), longer ones in one allocation the set owns. Every stored key is
  * followed by a '\0', so a key made of C strings joined by '\0' reads back

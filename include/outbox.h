@@ -14,7 +14,7 @@
  * messages that nothing else would produce).
  *
  * This module is the in-memory list of messages to produce or to delete,
- * and the set of messages a process holds (cp_msgset), so that reading an
+ * and the set of messages a process holds (cp_msgset_*), so that reading an
  * outbox again never queues a message twice in one process: a tracking
  * list (cp_outbox_track) holds the (agent, id) of every message pushed
  * into it from the push until cp_outbox_release(), which the engine calls
@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "decoder.h"
+#include "keyset.h"
 #include "ruleeval.h"
 
 typedef struct cp_outmsg {
@@ -37,32 +38,23 @@ typedef struct cp_outmsg {
     int64_t due_ms; /* not before (monotonic ms; 0: now) */
 } cp_outmsg;
 
-/* A set of (agent, message id) pairs: open addressing, linear probing,
- * deletion by backward shift. Each key is one allocation "agent\0id". */
-typedef struct cp_msgset {
-    struct cp_msgkey {
-        uint64_t hash; /* 0: empty slot */
-        char *key;     /* owned */
-    } * slots;
-    size_t cap, n; /* cap: 0 or a power of two */
-} cp_msgset;
+/* A set of (agent, message id) pairs is a cp_keyset (keyset.h) whose keys
+ * are "agent\0id" (tags unused): cp_keyset_next gives a key whose first C
+ * string is the agent and the id after its '\0'; cp_keyset_clear and
+ * cp_keyset_free empty and free it. */
 
-/* 1 added, 0 already there, -1 out of memory. */
-int cp_msgset_add(cp_msgset *s, const char *agent, const char *id);
-int cp_msgset_has(const cp_msgset *s, const char *agent, const char *id);
+/* 1 added, 0 already there, -1 out of memory (or a pair longer than
+ * CP_KEYSET_KEY_MAX bytes). */
+int cp_msgset_add(cp_keyset *s, const char *agent, const char *id);
+int cp_msgset_has(const cp_keyset *s, const char *agent, const char *id);
 /* 1 removed, 0 not there. */
-int cp_msgset_remove(cp_msgset *s, const char *agent, const char *id);
-/* Iterate: *at starts at 0; returns 0 at the end. The set must not change
- * while iterating. */
-int cp_msgset_next(const cp_msgset *s, size_t *at, const char **agent, const char **id);
-void cp_msgset_clear(cp_msgset *s);
-void cp_msgset_free(cp_msgset *s);
+int cp_msgset_remove(cp_keyset *s, const char *agent, const char *id);
 
 typedef struct cp_outbox {
     cp_outmsg *v;
     size_t n, cap;
     int tracking;   /* cp_outbox_track() was called */
-    cp_msgset held; /* when tracking: pushed and not yet released */
+    cp_keyset held; /* when tracking: (agent, id) pushed and not yet released */
 } cp_outbox;
 
 /* Append (takes ownership of json, also on failure). 0 appended; 1 not

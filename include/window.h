@@ -74,7 +74,8 @@ typedef struct cp_bucket {
 
 typedef struct cp_wstore {
     cp_bucket *bk;
-    uint32_t n, cap;
+    uint32_t n; /* buckets in bk */
+    size_t cap; /* allocated (grow.h) */
     int64_t day;
     cp_sums day_sums;
 } cp_wstore;

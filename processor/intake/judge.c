@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "kafka_io.h"
 #include "log.h"
 
@@ -104,21 +105,9 @@ static void judge_message(cp_judge *j, const rd_kafka_message_t *m, cp_event *ev
 
 /* Room for per-message outcomes (and decoded events when `scratch`). */
 static int reserve_decoding(cp_judge *j, size_t n, int scratch) {
-    if (n > j->capdecoded) {
-        cp_decoded *d = realloc(j->decoded, n * sizeof(*d));
-        if (!d)
-            return -1;
-        j->decoded = d;
-        j->capdecoded = n;
-    }
-    if (scratch && n > j->capscratch) {
-        cp_event *e = realloc(j->scratch, n * sizeof(*e));
-        if (!e)
-            return -1;
-        j->scratch = e;
-        j->capscratch = n;
-    }
-    return 0;
+    if (cp_grow(j->decoded, j->capdecoded, n) != 0)
+        return -1;
+    return scratch ? cp_grow(j->scratch, j->capscratch, n) : 0;
 }
 
 /* Nothing of these messages may be committed: they are dropped, the

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "grow.h"
 #include "timefmt.h"
 
 /* kpi.def's FED_BY is a mask over event types. */
@@ -98,14 +99,8 @@ static cp_bucket *slot(cp_wstore *w, int64_t b) {
     uint32_t i = lower_bound(w, b);
     if (i < w->n && w->bk[i].b == b)
         return &w->bk[i];
-    if (w->n == w->cap) {
-        uint32_t cap = w->cap ? w->cap * 2 : 8;
-        cp_bucket *bk = realloc(w->bk, cap * sizeof(*bk));
-        if (!bk)
-            return NULL;
-        w->bk = bk;
-        w->cap = cap;
-    }
+    if (cp_grow(w->bk, w->cap, (size_t)w->n + 1) != 0)
+        return NULL;
     memmove(&w->bk[i + 1], &w->bk[i], (w->n - i) * sizeof(*w->bk));
     w->n++;
     memset(&w->bk[i], 0, sizeof(w->bk[i]));

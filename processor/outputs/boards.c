@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void cp_board_id(char *buf, size_t size, const char *team, const char *window) {
     if (team && team[0])
         snprintf(buf, size, "team:%s:%s", team, window);
@@ -13,15 +15,7 @@ void cp_board_id(char *buf, size_t size, const char *team, const char *window) {
 }
 
 int cp_board_ops_reserve(cp_board_ops *ops) {
-    if (ops->n < ops->cap)
-        return 0;
-    size_t cap = ops->cap ? ops->cap * 2 : 64;
-    cp_board_op *v = realloc(ops->v, cap * sizeof(*v));
-    if (!v)
-        return -1;
-    ops->v = v;
-    ops->cap = cap;
-    return 0;
+    return cp_grow(ops->v, ops->cap, ops->n + 1);
 }
 
 static cp_board_op *add(cp_board_ops *ops, cp_board_op_kind kind, const char *agent,

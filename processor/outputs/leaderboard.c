@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "kafka_io.h"
 #include "log.h"
 #include "luascripts.h"
@@ -63,14 +64,8 @@ void cp_publisher_mark(cp_publisher *p, const char *board, int64_t as_of) {
     for (k = 0; k < p->nboards && strcmp(p->boards[k].board, board) != 0; k++)
         ;
     if (k == p->nboards) {
-        if (p->nboards == p->capboards) {
-            size_t cap = p->capboards ? p->capboards * 2 : 32;
-            cp_board_state *b = realloc(p->boards, cap * sizeof(*b));
-            if (!b)
-                return;
-            p->boards = b;
-            p->capboards = cap;
-        }
+        if (cp_grow(p->boards, p->capboards, p->nboards + 1) != 0)
+            return;
         memset(&p->boards[k], 0, sizeof(p->boards[k]));
         snprintf(p->boards[k].board, sizeof(p->boards[k].board), "%s", board);
         p->nboards++;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 int cp_agent_rules_init(cp_agent_rules *ar, int nrules) {
     memset(ar, 0, sizeof(*ar));
     ar->state = calloc((size_t)(nrules ? nrules : 1), sizeof(*ar->state));
@@ -44,14 +46,8 @@ void cp_rule_state_changed(cp_agent_rules *ar, int r) {
 
 cp_emit *cp_emit_new(cp_rule_ctx *c, int r, int64_t T, const cp_event *ev) {
     cp_emits *e = c->out;
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 8;
-        cp_emit *v = realloc(e->v, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        e->v = v;
-        e->cap = cap;
-    }
+    if (cp_grow(e->v, e->cap, e->n + 1) != 0)
+        return NULL;
     cp_emit *m = &e->v[e->n++];
     memset(m, 0, sizeof(*m));
     m->rule = &c->rules->v[r];

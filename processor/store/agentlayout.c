@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyset.h"
 #include "kindstate.h"
 #include "kpi.h"
 #include "ledger.h"
@@ -286,11 +287,11 @@ static int zadd_id(enc *e, const char *id, size_t len, int64_t ts) {
  * event time), and the prune when the cache forgot ids; or every id. */
 static int id_ops(enc *e, const cp_agent *a, const cp_agent_delta *d) {
     if (!d) {
-        uint32_t at = 0;
+        size_t at = 0;
         const char *id;
         size_t len;
         int64_t ts;
-        while (cp_idset_next(&a->ids, &at, &id, &len, &ts))
+        while (cp_keyset_next(&a->ids, &at, &id, &len, &ts))
             if (zadd_id(e, id, len, ts) != 0)
                 return -1;
         return 0;
@@ -697,9 +698,10 @@ int cp_layout_decode(cp_agent *a, const cp_rules *rules, const cp_agent_read *in
     }
     for (size_t i = 0; i + 1 < in->ids.n; i += 2) {
         int64_t ts;
-        if (parse_i64(in->ids.v[i + 1], in->ids.len[i + 1], &ts) != 0)
+        if (parse_i64(in->ids.v[i + 1], in->ids.len[i + 1], &ts) != 0 ||
+            in->ids.len[i] > CP_KEYSET_KEY_MAX)
             return CP_LOAD_MALFORMED;
-        if (cp_idset_add(&a->ids, in->ids.v[i], in->ids.len[i], ts) != 0)
+        if (cp_keyset_put(&a->ids, in->ids.v[i], in->ids.len[i], ts) < 0)
             return CP_LOAD_NO_MEMORY;
     }
     int rc = load_points(a, &in->points);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "boards.h"
+#include "grow.h"
 #include "kafka_io.h"
 #include "log.h"
 #include "luascripts.h"
@@ -37,7 +38,7 @@ int cp_store_init(cp_store *s, cp_redis *r, const cp_config *cfg, const cp_windo
 }
 
 void cp_store_free(cp_store *s) {
-    cp_msgset_free(&s->drained);
+    cp_keyset_free(&s->drained);
     free(s->deleting);
     free(s->arena);
     free(s->offs);
@@ -55,29 +56,11 @@ static void args_reset(cp_store *s) {
     s->op_kind = 0;
 }
 
+/* Room for one more argument of `bytes` bytes. */
 static int reserve(cp_store *s, size_t bytes) {
-    if (s->n == s->capn) {
-        size_t c = s->capn ? s->capn * 2 : 256;
-        size_t *o = realloc(s->offs, c * sizeof(*o)), *l;
-        if (!o)
-            return -1;
-        s->offs = o;
-        if (!(l = realloc(s->lens, c * sizeof(*l))))
-            return -1;
-        s->lens = l;
-        s->capn = c;
-    }
-    if (s->used + bytes > s->cap) {
-        size_t c = s->cap ? s->cap * 2 : 8192;
-        while (c < s->used + bytes)
-            c *= 2;
-        char *a = realloc(s->arena, c);
-        if (!a)
-            return -1;
-        s->arena = a;
-        s->cap = c;
-    }
-    return 0;
+    if (cp_grow(s->offs, s->capoffs, s->n + 1) != 0 || cp_grow(s->lens, s->caplens, s->n + 1) != 0)
+        return -1;
+    return cp_grow(s->arena, s->cap, s->used + bytes);
 }
 
 /* Add an argument; once one is missing (s->failed) no other is added:
@@ -109,13 +92,8 @@ static void argf(cp_store *s, const char *fmt, ...) {
 }
 
 static const char **build_argv(cp_store *s) {
-    if (s->n > s->capargv) {
-        const char **a = realloc(s->argv, s->n * sizeof(*a));
-        if (!a)
-            return NULL;
-        s->argv = a;
-        s->capargv = s->n;
-    }
+    if (cp_grow(s->argv, s->capargv, s->n) != 0)
+        return NULL;
     for (size_t i = 0; i < s->n; i++)
         s->argv[i] = s->arena + s->offs[i];
     return s->argv;
@@ -437,22 +415,17 @@ static void send_deletion(cp_store *s, cp_store_deletion *d) {
     cp_redis_appendf(s->redis, "HDEL " CP_KEY_OUTBOX " %s", s->prefix, d->agent, d->id);
     d->epoch = s->redis->ctx ? s->redis->epoch : 0;
     d->seq = s->redis->appended;
-    cp_msgset_add(&s->drained, d->agent, ""); /* out of memory: the next assignment's scan */
+    /* out of memory: the next assignment's scan unindexes it */
+    cp_keyset_put(&s->drained, d->agent, strlen(d->agent), 0);
 }
 
 int cp_store_append_outbox_done(cp_store *s, const char *agent, const char *id) {
-    if (s->ndeleting == s->capdeleting) {
-        size_t cap = s->capdeleting ? s->capdeleting * 2 : 64;
-        cp_store_deletion *v = realloc(s->deleting, cap * sizeof(*v));
-        if (!v) {
-            cp_store_deletion d;
-            snprintf(d.agent, sizeof(d.agent), "%s", agent);
-            snprintf(d.id, sizeof(d.id), "%s", id);
-            send_deletion(s, &d);
-            return -1;
-        }
-        s->deleting = v;
-        s->capdeleting = cap;
+    if (cp_grow(s->deleting, s->capdeleting, s->ndeleting + 1) != 0) {
+        cp_store_deletion d; /* sent, not followed */
+        snprintf(d.agent, sizeof(d.agent), "%s", agent);
+        snprintf(d.id, sizeof(d.id), "%s", id);
+        send_deletion(s, &d);
+        return -1;
     }
     cp_store_deletion *d = &s->deleting[s->ndeleting++];
     snprintf(d->agent, sizeof(d->agent), "%s", agent);
@@ -485,15 +458,15 @@ size_t cp_store_settle_deletions(cp_store *s,
 static size_t ask_lengths(cp_store *s, cp_agent *(*cached)(void *ctx, const char *agent), void *ctx,
                           cp_agent **asked) {
     size_t n = 0, at = 0;
-    const char *agent, *none;
-    while (cp_msgset_next(&s->drained, &at, &agent, &none)) {
+    const char *agent;
+    while (cp_keyset_next(&s->drained, &at, &agent, NULL, NULL)) {
         cp_agent *a = cached(ctx, agent);
         if (!a)
             continue;
         cp_redis_appendf(s->redis, "HLEN " CP_KEY_OUTBOX, s->prefix, a->id);
         asked[n++] = a;
     }
-    cp_msgset_clear(&s->drained);
+    cp_keyset_clear(&s->drained);
     return n;
 }
 

@@ -6,125 +6,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* ---- the set of (agent, id) ------------------------------------------------ */
 
-/* FNV-1a of "agent\0id"; never 0 (the empty slot). */
-static uint64_t msg_hash(const char *agent, const char *id) {
-    uint64_t h = 14695981039346656037ULL;
-    for (const char *p = agent; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = h * 1099511628211ULL; /* the separator */
-    for (const char *p = id; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return h ? h : 1;
-}
+/* Bytes of a key that live on the stack: any pair of a cp_outmsg fits. */
+#define PAIR_BUF (sizeof(((cp_outmsg *)0)->agent) + sizeof(((cp_outmsg *)0)->id))
 
-static int key_is(const char *key, const char *agent, const char *id) {
-    size_t n = strlen(agent);
-    return strncmp(key, agent, n) == 0 && key[n] == '\0' && strcmp(key + n + 1, id) == 0;
-}
-
-/* The slot holding (agent, id), or the empty slot where it would go. */
-static size_t find_slot(const cp_msgset *s, uint64_t h, const char *agent, const char *id) {
-    size_t mask = s->cap - 1, i = h & mask;
-    while (s->slots[i].hash && (s->slots[i].hash != h || !key_is(s->slots[i].key, agent, id)))
-        i = (i + 1) & mask;
-    return i;
-}
-
-static int grow(cp_msgset *s) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    struct cp_msgkey *slots = calloc(cap, sizeof(*slots)), *old = s->slots;
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < s->cap; i++) {
-        if (!old[i].hash)
-            continue;
-        size_t k = old[i].hash & (cap - 1);
-        while (slots[k].hash)
-            k = (k + 1) & (cap - 1);
-        slots[k] = old[i];
-    }
-    free(old);
-    s->slots = slots;
-    s->cap = cap;
-    return 0;
-}
-
-int cp_msgset_add(cp_msgset *s, const char *agent, const char *id) {
-    uint64_t h = msg_hash(agent, id);
-    if ((s->n + 1) * 2 > s->cap && grow(s) != 0)
-        return -1;
-    size_t i = find_slot(s, h, agent, id);
-    if (s->slots[i].hash)
-        return 0;
+/* The key of (agent, id), "agent\0id" (*len bytes): in buf (PAIR_BUF
+ * bytes) when it fits, else in *heap, which the caller frees. NULL on out
+ * of memory. */
+static const char *pair_key(char *buf, const char *agent, const char *id, size_t *len,
+                            char **heap) {
     size_t na = strlen(agent), ni = strlen(id);
-    char *key = malloc(na + ni + 2);
-    if (!key)
-        return -1;
+    char *key = buf;
+    *heap = NULL;
+    *len = na + 1 + ni;
+    if (*len > PAIR_BUF && !(key = *heap = malloc(*len)))
+        return NULL;
     memcpy(key, agent, na + 1);
-    memcpy(key + na + 1, id, ni + 1);
-    s->slots[i].hash = h;
-    s->slots[i].key = key;
-    s->n++;
-    return 1;
+    memcpy(key + na + 1, id, ni);
+    return key;
 }
 
-int cp_msgset_has(const cp_msgset *s, const char *agent, const char *id) {
+int cp_msgset_add(cp_keyset *s, const char *agent, const char *id) {
+    char buf[PAIR_BUF], *heap;
+    size_t len;
+    const char *key = pair_key(buf, agent, id, &len, &heap);
+    int rc = key ? cp_keyset_put(s, key, len, 0) : -1;
+    free(heap);
+    return rc;
+}
+
+int cp_msgset_has(const cp_keyset *s, const char *agent, const char *id) {
+    char buf[PAIR_BUF], *heap;
+    size_t len;
     if (s->n == 0)
         return 0;
-    return s->slots[find_slot(s, msg_hash(agent, id), agent, id)].hash != 0;
+    const char *key = pair_key(buf, agent, id, &len, &heap);
+    int rc = key ? cp_keyset_get(s, key, len, NULL) : 0;
+    free(heap);
+    return rc;
 }
 
-int cp_msgset_remove(cp_msgset *s, const char *agent, const char *id) {
+int cp_msgset_remove(cp_keyset *s, const char *agent, const char *id) {
+    char buf[PAIR_BUF], *heap;
+    size_t len;
     if (s->n == 0)
         return 0;
-    size_t mask = s->cap - 1, i = find_slot(s, msg_hash(agent, id), agent, id);
-    if (!s->slots[i].hash)
-        return 0;
-    free(s->slots[i].key);
-    s->slots[i].key = NULL;
-    s->slots[i].hash = 0;
-    s->n--;
-    /* shift back the entries after it that would no longer be found */
-    for (size_t j = (i + 1) & mask; s->slots[j].hash; j = (j + 1) & mask) {
-        size_t home = s->slots[j].hash & mask;
-        int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (between)
-            continue; /* still reachable from its home */
-        s->slots[i] = s->slots[j];
-        s->slots[j].hash = 0;
-        s->slots[j].key = NULL;
-        i = j;
-    }
-    return 1;
-}
-
-int cp_msgset_next(const cp_msgset *s, size_t *at, const char **agent, const char **id) {
-    for (; *at < s->cap; (*at)++) {
-        if (!s->slots[*at].hash)
-            continue;
-        *agent = s->slots[*at].key;
-        *id = *agent + strlen(*agent) + 1;
-        (*at)++;
-        return 1;
-    }
-    return 0;
-}
-
-void cp_msgset_clear(cp_msgset *s) {
-    for (size_t i = 0; i < s->cap; i++) {
-        free(s->slots[i].key);
-        s->slots[i].key = NULL;
-        s->slots[i].hash = 0;
-    }
-    s->n = 0;
-}
-
-void cp_msgset_free(cp_msgset *s) {
-    cp_msgset_clear(s);
-    free(s->slots);
-    memset(s, 0, sizeof(*s));
+    const char *key = pair_key(buf, agent, id, &len, &heap);
+    int rc = key ? cp_keyset_remove(s, key, len) : 0;
+    free(heap);
+    return rc;
 }
 
 /* ---- the list ----------------------------------------------------------------- */
@@ -143,15 +76,9 @@ int cp_outbox_push(cp_outbox *o, cp_emit_kind kind, const char *agent, const cha
         free(json);
         return 1;
     }
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        cp_outmsg *v = realloc(o->v, cap * sizeof(*v));
-        if (!v) {
-            free(json);
-            return -1;
-        }
-        o->v = v;
-        o->cap = cap;
+    if (cp_grow(o->v, o->cap, o->n + 1) != 0) {
+        free(json);
+        return -1;
     }
     cp_outmsg *m = &o->v[o->n++];
     memset(m, 0, sizeof(*m));
@@ -189,7 +116,7 @@ void cp_outbox_clear(cp_outbox *o) {
 
 void cp_outbox_free(cp_outbox *o) {
     cp_outbox_clear(o);
-    cp_msgset_free(&o->held);
+    cp_keyset_free(&o->held);
     free(o->v);
     memset(o, 0, sizeof(*o));
 }

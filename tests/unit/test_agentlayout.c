@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "agentlayout.h"
 #include "config.h"
+#include "keyset.h"
 #include "kindstate.h"
 #include "kpi.h"
 #include "ledger.h"
@@ -201,7 +202,7 @@ static void sums_of(cp_sums *s, int64_t seed) {
 }
 
 static void add_id(cp_agent *a, const char *id, int64_t ts) {
-    ck_assert_int_eq(cp_idset_add(&a->ids, id, strlen(id), ts), 0);
+    ck_assert_int_eq(cp_keyset_put(&a->ids, id, strlen(id), ts), 1); /* a new id */
 }
 
 static void call(cp_call *c, const char *id, int64_t ts, uint64_t fired) {
@@ -272,23 +273,23 @@ static void fixture_free(fixture *f) {
 /* ---- comparing two agents ----------------------------------------------------- */
 
 /* The ts of id in s; 0 when it is not there. */
-static int id_ts(const cp_idset *s, const char *id, size_t len, int64_t *ts) {
-    uint32_t at = 0;
+static int id_ts(const cp_keyset *s, const char *id, size_t len, int64_t *ts) {
+    size_t at = 0;
     const char *x;
     size_t n;
-    while (cp_idset_next(s, &at, &x, &n, ts))
+    while (cp_keyset_next(s, &at, &x, &n, ts))
         if (n == len && memcmp(x, id, n) == 0)
             return 1;
     return 0;
 }
 
 /* got holds exactly want's ids with a ts at or after from. */
-static void same_ids(const cp_idset *want, const cp_idset *got, int64_t from) {
-    uint32_t at = 0;
+static void same_ids(const cp_keyset *want, const cp_keyset *got, int64_t from) {
+    size_t at = 0;
     const char *id;
     size_t len, n = 0;
     int64_t ts, got_ts;
-    while (cp_idset_next(want, &at, &id, &len, &ts)) {
+    while (cp_keyset_next(want, &at, &id, &len, &ts)) {
         if (ts < from)
             continue;
         ck_assert_msg(id_ts(got, id, len, &got_ts), "id %s not read back", id);

@@ -13,6 +13,7 @@
 
 #include "agentstore.h"
 #include "config.h"
+#include "keyset.h"
 #include "outbox.h"
 #include "redis_io.h"
 #include "suites.h"
@@ -21,7 +22,7 @@
 /* ---- the set ------------------------------------------------------------------ */
 
 START_TEST(test_msgset_basics) {
-    cp_msgset s;
+    cp_keyset s;
     memset(&s, 0, sizeof(s));
     ck_assert_int_eq(cp_msgset_has(&s, "a1", "m1"), 0);
     ck_assert_int_eq(cp_msgset_remove(&s, "a1", "m1"), 0);
@@ -38,11 +39,11 @@ START_TEST(test_msgset_basics) {
     ck_assert_int_eq(cp_msgset_remove(&s, "a1", "m1"), 0);
     ck_assert_int_eq(cp_msgset_has(&s, "a1m", "1"), 1);
     ck_assert_uint_eq(s.n, 2);
-    cp_msgset_clear(&s);
+    cp_keyset_clear(&s);
     ck_assert_uint_eq(s.n, 0);
     ck_assert_int_eq(cp_msgset_has(&s, "a2", ""), 0);
     ck_assert_int_eq(cp_msgset_add(&s, "a2", ""), 1); /* usable after a clear */
-    cp_msgset_free(&s);
+    cp_keyset_free(&s);
 }
 END_TEST
 
@@ -52,7 +53,7 @@ END_TEST
  * removals shift clusters back), checked against a plain array after
  * every step and by iteration at the end. */
 START_TEST(test_msgset_against_reference) {
-    cp_msgset s;
+    cp_keyset s;
     static char in[REF_KEYS];
     char agent[16], id[16];
     unsigned seed = 12345;
@@ -81,9 +82,10 @@ START_TEST(test_msgset_against_reference) {
     }
     static char seen[REF_KEYS];
     size_t at = 0, n = 0;
-    const char *a, *m;
+    const char *a;
     memset(seen, 0, sizeof(seen));
-    while (cp_msgset_next(&s, &at, &a, &m)) {
+    while (cp_keyset_next(&s, &at, &a, NULL, NULL)) {
+        const char *m = a + strlen(a) + 1; /* the key is "agent\0id" */
         int k = atoi(m + 1);
         ck_assert(k >= 0 && k < REF_KEYS && in[k] && !seen[k]);
         snprintf(agent, sizeof(agent), "ag%d", k % 37);
@@ -92,7 +94,7 @@ START_TEST(test_msgset_against_reference) {
         n++;
     }
     ck_assert_uint_eq(n, s.n);
-    cp_msgset_free(&s);
+    cp_keyset_free(&s);
 }
 END_TEST
 
@@ -192,8 +194,8 @@ START_TEST(test_deletions_released_once_redis_ran_them) {
     ck_assert_int_eq(cp_store_append_outbox_done(&f.store, "a1", "m1"), 0);
     ck_assert_int_eq(cp_store_append_outbox_done(&f.store, "a2", "m2"), 0);
     ck_assert_uint_eq(f.redis.appended, 2);
-    ck_assert_int_eq(cp_msgset_has(&f.store.drained, "a1", ""), 1);
-    ck_assert_int_eq(cp_msgset_has(&f.store.drained, "a2", ""), 1);
+    ck_assert_int_eq(cp_keyset_get(&f.store.drained, "a1", 2, NULL), 1);
+    ck_assert_int_eq(cp_keyset_get(&f.store.drained, "a2", 2, NULL), 1);
     /* no reply read yet: both wait, nothing is sent again */
     ck_assert_uint_eq(cp_store_settle_deletions(&f.store, on_done, &f), 0);
     ck_assert_int_eq(f.ndone, 0);
