@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# kafka.sh -- a real Apache Kafka on loopback, for tests, benchmarks and the
+# demo's real-Kafka mode (contract section 1).
+#
+#   deploy/kafka.sh up --dir DIR [--partitions N] [--brokers N]
+#       starts N brokers (default 1) in KRaft combined mode (each node both
+#       broker and controller), creates the contract's topics with N
+#       partitions (default 4; leaderboard-updates, queue-updates and
+#       agent-states compacted), prints bootstrap=HOST:PORT[,...] on stdout
+#       once a client can produce to them, and returns with them running
+#   deploy/kafka.sh down --dir DIR
+#       stops them (SIGTERM, then SIGKILL after 30 s)
+#
+# The release is pinned (KAFKA_VERSION, deploy/kafka/pom.xml): Maven fetches
+# it from Maven Central once into $CALLPULSE_CACHE (default
+# ~/.cache/callpulse) and every later run reuses it. Java 17 runs it.
+# Start-up is bounded by KAFKA_START_TIMEOUT seconds (default 120): past it
+# the brokers are stopped, their logs' tails printed, and it exits 1.
+#
+# Why 3.9 and not 4.x: Kafka 4.0 removed the protocol versions older
+# clients use (KIP-896); librdkafka 2.0.2 (Debian 12) predates that and its
+# SASL handshake asks for a removed version (see README, "Real Kafka").
+set -euo pipefail
+
+KAFKA_VERSION=3.9.1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${CALLPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/callpulse}
+LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
+TIMEOUT=${KAFKA_START_TIMEOUT:-120}
+
+die() { echo "kafka.sh: $*" >&2; exit 1; }
+usage() { die "usage: kafka.sh up --dir DIR [--partitions N] [--brokers N] | down --dir DIR"; }
+
+# The release's jars, fetched once.
+fetch() {
+    [ -f "$LIBS/.complete" ] && return 0
+    command -v mvn >/dev/null || die "Maven (mvn) is needed once to fetch Kafka $KAFKA_VERSION"
+    echo "kafka.sh: fetching Apache Kafka $KAFKA_VERSION from Maven Central into $LIBS" >&2
+    rm -rf "$LIBS.tmp"
+    mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+        -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$LIBS.tmp" \
+        -Dmdep.includeScope=runtime >&2 || die "Maven could not fetch Kafka $KAFKA_VERSION"
+    rm -rf "$LIBS" && mv "$LIBS.tmp" "$LIBS" && touch "$LIBS/.complete"
+}
+
+# n free loopback ports, one per line.
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+kafka_java() { java -Xms256m -Xmx768m -cp "$LIBS/*" -Dlog4j.configuration="file:$DIR/log4j.properties" "$@"; }
+
+write_config() { # node port controller_port voters brokers
+    local node=$1 port=$2 cport=$3 voters=$4 n=$5 rf=$(( $5 < 3 ? $5 : 3 ))
+    mkdir -p "$DIR/node-$node"
+    cat >"$DIR/node-$node/server.properties" <<CONF
+process.roles=broker,controller
+node.id=$node
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DIR/node-$node/data
+num.partitions=$PARTITIONS
+auto.create.topics.enable=false
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.backoff.ms=1000
+log.segment.bytes=16777216
+CONF
+}
+
+up() {
+    [ -n "${DIR:-}" ] || usage
+    [ "$BROKERS" -ge 1 ] && [ "$PARTITIONS" -ge 1 ] || usage
+    [ -e "$DIR/pids" ] && die "$DIR holds running brokers: kafka.sh down --dir $DIR first"
+    command -v java >/dev/null || die "a JDK (java 17) is needed"
+    fetch
+    mkdir -p "$DIR"
+    cat >"$DIR/log4j.properties" <<'LOG'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=WARN
+log4j.logger.org.apache.kafka=WARN
+log4j.logger.state.change.logger=WARN
+LOG
+    mapfile -t ports < <(free_ports $(( BROKERS * 2 )))
+    local voters="" bootstrap="" cluster
+    for i in $(seq 1 "$BROKERS"); do
+        voters+="${voters:+,}$i@127.0.0.1:${ports[$(( BROKERS + i - 1 ))]}"
+        bootstrap+="${bootstrap:+,}127.0.0.1:${ports[$(( i - 1 ))]}"
+    done
+    cluster=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null)
+    : >"$DIR/pids"
+    for i in $(seq 1 "$BROKERS"); do
+        write_config "$i" "${ports[$(( i - 1 ))]}" "${ports[$(( BROKERS + i - 1 ))]}" "$voters" "$BROKERS"
+        kafka_java kafka.tools.StorageTool format -t "$cluster" \
+            -c "$DIR/node-$i/server.properties" >"$DIR/node-$i/format.log" 2>&1 ||
+            die "formatting node $i failed (see $DIR/node-$i/format.log)"
+        setsid bash -c 'exec "$@"' _ java -Xms256m -Xmx768m -cp "$LIBS/*" \
+            -Dlog4j.configuration="file:$DIR/log4j.properties" \
+            kafka.Kafka "$DIR/node-$i/server.properties" >"$DIR/node-$i/kafka.log" 2>&1 </dev/null &
+        echo "$!" >>"$DIR/pids"
+    done
+    echo "$bootstrap" >"$DIR/bootstrap"
+    if ! kafka_java "$HERE/kafka/Topics.java" "$bootstrap" "$PARTITIONS" \
+        "$(( BROKERS < 3 ? BROKERS : 3 ))" "$(( TIMEOUT * 1000 ))" >"$DIR/topics.log" 2>&1; then
+        for i in $(seq 1 "$BROKERS"); do tail -n 20 "$DIR/node-$i/kafka.log" >&2 || true; done
+        tail -n 20 "$DIR/topics.log" >&2 || true
+        down
+        die "Kafka did not come up within ${TIMEOUT} s (logs in $DIR)"
+    fi
+    echo "bootstrap=$bootstrap"
+}
+
+down() {
+    [ -n "${DIR:-}" ] || usage
+    [ -f "$DIR/pids" ] || return 0
+    local pids
+    pids=$(cat "$DIR/pids")
+    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+    for _ in $(seq 1 300); do
+        local alive=0
+        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.1
+    done
+    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -f "$DIR/pids"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+DIR="" PARTITIONS=4 BROKERS=1
+while [ $# -gt 0 ]; do
+    case $1 in
+    --dir) DIR=${2:-}; shift 2 ;;
+    --partitions) PARTITIONS=${2:-}; shift 2 ;;
+    --brokers) BROKERS=${2:-}; shift 2 ;;
+    *) usage ;;
+    esac
+done
+[[ "$PARTITIONS" =~ ^[0-9]+$ && "$BROKERS" =~ ^[0-9]+$ ]] || usage
+case $cmd in
+up) up ;;
+down) down ;;
+*) usage ;;
+esac
