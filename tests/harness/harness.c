@@ -226,6 +226,30 @@ static void start_broker(h_env *e, int partitions) {
     ck_abort_msg("broker did not write %s", file);
 }
 
+/* A real Kafka through deploy/kafka.sh: its bootstrap= line. */
+static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions) {
+    char cmd[1024], line[512];
+    snprintf(cmd, sizeof(cmd), "bash '%s' up --dir '%s/kafka' --partitions %d 2>'%s/kafka.log'",
+             kafka_sh, e->dir, partitions, e->dir);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "bootstrap=", 10) == 0)
+            snprintf(e->brokers, sizeof(e->brokers), "%.*s", (int)strcspn(line + 10, "\n"),
+                     line + 10);
+    int rc = pclose(f);
+    ck_assert_msg(rc == 0 && e->brokers[0], "kafka.sh up failed (see %s/kafka.log)", e->dir);
+    e->real_kafka = 1;
+}
+
+static void stop_real_kafka(h_env *e) {
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "bash '%s' down --dir '%s/kafka' >/dev/null 2>&1",
+             getenv("CALLPULSE_KAFKA_SH"), e->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "kafka.sh down failed in %s\n", e->dir);
+}
+
 void h_env_start(h_env *e, int partitions) {
     const char *bin = getenv("CALLPULSE_BIN");
     memset(e, 0, sizeof(*e));
@@ -234,14 +258,21 @@ void h_env_start(h_env *e, int partitions) {
     ck_assert_ptr_nonnull(mkdtemp(e->dir));
     e->redis_port = h_free_port();
     h_redis_start(e);
-    start_broker(e, partitions);
+    const char *kafka_sh = getenv("CALLPULSE_KAFKA_SH");
+    if (kafka_sh && kafka_sh[0])
+        start_real_kafka(e, kafka_sh, partitions);
+    else
+        start_broker(e, partitions);
 }
 
 /* Stop the services; the scratch dir (logs) is removed only here, so a
  * failed test leaves it behind for inspection. */
 void h_env_stop(h_env *e) {
     char cmd[300];
-    h_stop(&e->broker, SIGTERM, 5000);
+    if (e->real_kafka)
+        stop_real_kafka(e);
+    else
+        h_stop(&e->broker, SIGTERM, 5000);
     h_redis_stop(e);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
     if (system(cmd) != 0)

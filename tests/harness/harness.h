@@ -24,11 +24,14 @@ typedef struct h_env {
     int redis_port;
     h_proc redis;
     char brokers[256];
-    h_proc broker;
+    h_proc broker;  /* the embedded broker, unless real_kafka */
+    int real_kafka; /* CALLPULSE_KAFKA_SH is set: deploy/kafka.sh runs a real Kafka */
 } h_env;
 
 /* Scratch dir, redis-server and broker with `partitions` per topic. Fails
- * the test on error. */
+ * the test on error. The broker is the embedded one (`callpulse broker`),
+ * or a real Apache Kafka when CALLPULSE_KAFKA_SH names deploy/kafka.sh
+ * (contract 1: `kafka.sh up --dir DIR --partitions N`). */
 void h_env_start(h_env *e, int partitions);
 void h_env_stop(h_env *e);
 
