@@ -240,6 +240,18 @@ static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions) {
     int rc = pclose(f);
     ck_assert_msg(rc == 0 && e->brokers[0], "kafka.sh up failed (see %s/kafka.log)", e->dir);
     e->real_kafka = 1;
+    /* its brokers run in their own session: a test that fails (and never
+     * reaches h_env_stop) must not leave them behind. A guard process waits
+     * for the test process to go (it is then re-parented) and stops them. */
+    pid_t test = getpid();
+    snprintf(cmd, sizeof(cmd), "bash '%s' down --dir '%s/kafka' >/dev/null 2>&1", kafka_sh, e->dir);
+    e->kafka_guard = fork();
+    ck_assert_int_ge(e->kafka_guard, 0);
+    if (e->kafka_guard == 0) {
+        while (getppid() == test)
+            sleep(1);
+        _exit(system(cmd) == 0 ? 0 : 1);
+    }
 }
 
 static void stop_real_kafka(h_env *e) {
@@ -248,6 +260,10 @@ static void stop_real_kafka(h_env *e) {
              getenv("CALLPULSE_KAFKA_SH"), e->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "kafka.sh down failed in %s\n", e->dir);
+    if (e->kafka_guard > 0) {
+        kill(e->kafka_guard, SIGKILL);
+        waitpid(e->kafka_guard, NULL, 0);
+    }
 }
 
 void h_env_start(h_env *e, int partitions) {
@@ -629,6 +645,19 @@ cleanup:
     if (c)
         redisFree(c);
     return rc;
+}
+
+void h_wait_outboxes_empty(const h_env *e, const char *prefix, int timeout_ms) {
+    char out[256] = "";
+    int64_t deadline = mono_ms() + timeout_ms;
+    do {
+        if (h_redis_cmd(e, 2000, out, sizeof(out), "EVAL %s 0 %s",
+                        "return #redis.call('KEYS', ARGV[1] .. 'outbox:{*')", prefix) == 0 &&
+            strcmp(out, "0") == 0)
+            return;
+        h_sleep_ms(50);
+    } while (mono_ms() < deadline);
+    ck_abort_msg("outboxes not empty after %d ms (%s agents hold messages)", timeout_ms, out);
 }
 
 void h_redis_freeze(h_env *e) {

@@ -24,8 +24,9 @@ typedef struct h_env {
     int redis_port;
     h_proc redis;
     char brokers[256];
-    h_proc broker;  /* the embedded broker, unless real_kafka */
-    int real_kafka; /* CALLPULSE_KAFKA_SH is set: deploy/kafka.sh runs a real Kafka */
+    h_proc broker;     /* the embedded broker, unless real_kafka */
+    int real_kafka;    /* CALLPULSE_KAFKA_SH is set: deploy/kafka.sh runs a real Kafka */
+    pid_t kafka_guard; /* stops that Kafka when the test process dies */
 } h_env;
 
 /* Scratch dir, redis-server and broker with `partitions` per topic. Fails
@@ -143,6 +144,12 @@ int h_redis_cmd(const h_env *e, int timeout_ms, char *out, size_t outsz, const c
 
 /* SIGSTOP the redis-server (it keeps its sockets and answers nothing),
  * and SIGCONT it again. */
+/* Wait until no agent under key prefix `prefix` has a message in its
+ * outbox: every alert and reward committed so far has been acknowledged by
+ * the broker (and so can be read from its topic). Fails the test after
+ * timeout_ms. */
+void h_wait_outboxes_empty(const h_env *e, const char *prefix, int timeout_ms);
+
 void h_redis_freeze(h_env *e);
 void h_redis_thaw(h_env *e);
 

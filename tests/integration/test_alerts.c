@@ -249,7 +249,7 @@ START_TEST(test_every_default_rule) {
     redisFree(board);
     produce_script(&e, &s, "s-star", 0);
     wait_caught_up(&e, "rules", &run);
-    h_sleep_ms(500); /* the last acknowledgements */
+    h_wait_outboxes_empty(&e, "cp:", 30000); /* every output acknowledged */
     json_t *alerts = read_messages(&e, "agent-alerts");
     json_t *rewards = read_messages(&e, "agent-rewards");
 
