@@ -33,10 +33,6 @@ static const struct {
 
 /* ---- comparisons ---------------------------------------------------------- */
 
-const char *cp_op_text(cp_op op) {
-    return op_texts[op];
-}
-
 int cp_op_eval(cp_op op, double a, double b) {
     switch (op) {
     case CP_OP_LT:
