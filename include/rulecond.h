@@ -47,7 +47,6 @@ typedef struct cp_cond {
 /* a OP b. */
 int cp_op_eval(cp_op op, double a, double b);
 
-
 /* The comparison written as s (one of the texts above): 0, or -1. */
 int cp_op_parse(const char *s, cp_op *op);
 
