@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # dev.sh -- the two commands of the README, for a fresh Debian machine.
 #
-#   deploy/dev.sh demo   install what is missing, build, start Redis, the
-#                        embedded broker, the processor and the simulator,
-#                        and open the live wallboard (q or Ctrl-C ends it);
-#                        without a terminal, or with DEMO_SECONDS, it runs for
-#                        that long and prints a wallboard frame and a summary
+#   deploy/dev.sh demo [--kafka]
+#                        install what is missing, build, start Redis, the
+#                        embedded broker (with --kafka: a real Apache Kafka
+#                        through deploy/kafka.sh, which needs a JDK and Maven),
+#                        the processor and the simulator, and open the live
+#                        wallboard (q or Ctrl-C ends it); without a terminal,
+#                        or with DEMO_SECONDS, it runs for that long and
+#                        prints a wallboard frame and a summary
 #   deploy/dev.sh test   install what is missing, build, run the unit and
-#                        integration tests, validate the deployment files, run
+#                        integration tests (on the embedded broker, then the
+#                        focused set labelled kafka on a real Apache Kafka),
+#                        validate the deployment files, run
 #                        the tests again under ASan+UBSan, fuzz the decoder
 #                        for a bounded time, check formatting
 #   deploy/dev.sh bench  build and run the benchmarks (tests/bench), which
@@ -23,12 +28,15 @@ JOBS=${JOBS:-$(nproc)}
 PACKAGES=(build-essential cmake pkg-config librdkafka-dev libhiredis-dev libjansson-dev
           check redis-server clang libclang-rt-14-dev clang-format kcat tmux libmicrohttpd-dev
           yamllint python3-yaml systemd curl)
+# What deploy/kafka.sh needs (the real-Kafka tests, demo --kafka): a JDK runs
+# Apache Kafka, Maven fetches it once from Maven Central.
+KAFKA_PACKAGES=(openjdk-17-jdk-headless maven)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-ensure_packages() {
+ensure_packages() { # [extra packages...]
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$p")
     done
@@ -100,6 +108,8 @@ free_port() {
 # Started services, stopped in reverse order when the demo ends.
 DEMO_PIDS=()
 DEMO_DIR=""
+DEMO_KAFKA=0      # demo --kafka: a real Kafka through deploy/kafka.sh
+DEMO_KAFKA_DIR="" # its --dir, stopped with the rest
 demo_cleanup() {
     [ -n "$DEMO_DIR" ] || return 0
     log "stopping the demo"
@@ -108,6 +118,7 @@ demo_cleanup() {
         wait "${DEMO_PIDS[$i]}" 2>/dev/null || true
     done
     grep -h "stopped:" "$DEMO_DIR/run.log" >&2 || true
+    [ -z "$DEMO_KAFKA_DIR" ] || bash "$ROOT/deploy/kafka.sh" down --dir "$DEMO_KAFKA_DIR" || true
     log "logs kept in $DEMO_DIR"
     DEMO_DIR=""
 }
@@ -139,7 +150,12 @@ demo_summary() {
 
 cmd_demo() {
     local bin=${CALLPULSE_BIN:-$ROOT/build/callpulse} dir started_ms
-    ensure_packages
+    case "${1:-}" in
+    --kafka) DEMO_KAFKA=1 ;;
+    "") ;;
+    *) echo "usage: deploy/dev.sh demo [--kafka]" >&2; exit 2 ;;
+    esac
+    if [ "$DEMO_KAFKA" = 1 ]; then ensure_packages "${KAFKA_PACKAGES[@]}"; else ensure_packages; fi
     [ -n "${CALLPULSE_BIN:-}" ] || build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     dir=$(mktemp -d /tmp/callpulse-demo-XXXXXX)
     DEMO_DIR=$dir
@@ -154,25 +170,37 @@ cmd_demo() {
         >"$dir/redis.log" 2>&1 &
     DEMO_PIDS+=($!)
 
-    log "embedded Kafka broker"
-    "$bin" broker --partitions 8 --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
-    DEMO_PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
     local brokers
-    brokers=$(cat "$dir/bootstrap")
-    log "broker at $brokers"
-
-    cat >"$dir/config.json" <<JSON
+    if [ "$DEMO_KAFKA" = 1 ]; then
+        log "Apache Kafka (deploy/kafka.sh up --dir $dir/kafka --partitions 8)"
+        DEMO_KAFKA_DIR=$dir/kafka
+        brokers=$(bash "$ROOT/deploy/kafka.sh" up --dir "$DEMO_KAFKA_DIR" --partitions 8 |
+                  sed -n 's/^bootstrap=//p')
+        [ -n "$brokers" ] || { echo "deploy/kafka.sh up printed no bootstrap" >&2; return 1; }
+        echo '{}' >"$dir/config.json"
+    else
+        log "embedded Kafka broker"
+        "$bin" broker --partitions 8 --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
+        DEMO_PIDS+=($!)
+        for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
+        brokers=$(cat "$dir/bootstrap")
+        # the embedded broker holds every fetch for fetch.wait.max.ms even when
+        # data waits (README, "Embedded broker"): ask it to hold them briefly
+        cat >"$dir/config.json" <<JSON
 {"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
                           "fetch.wait.max.ms": "10"}}}
 JSON
+    fi
+    log "broker at $brokers"
+
     local http_port
     http_port=$(free_port)
     log "processor (log: $dir/run.log; metrics: curl 127.0.0.1:$http_port/metrics, health: /healthz)"
     "$bin" run --config "$dir/config.json" --brokers "$brokers" \
         --redis "redis://127.0.0.1:$port" --group demo --http "127.0.0.1:$http_port" \
         2>"$dir/run.log" &
-    DEMO_PIDS+=($!)
+    local processor=$!
+    DEMO_PIDS+=($processor)
 
     log "simulator: 60 agents in 6 teams, 3 of them struggling, 1% bad events, 1% duplicates"
     "$bin" simulate --brokers "$brokers" --agents 60 --teams 6 --struggling 3 --rate 300 \
@@ -190,7 +218,7 @@ JSON
         tail -n +1 -F "$dir/run.log" 2>/dev/null |
             grep --line-buffered -E "progress|assigned|ERROR|WARN" &
         local tailer=$!
-        while [ $SECONDS -lt "$until" ] && kill -0 "${DEMO_PIDS[2]}" 2>/dev/null; do sleep 1; done
+        while [ $SECONDS -lt "$until" ] && kill -0 "$processor" 2>/dev/null; do sleep 1; done
         kill "$tailer" 2>/dev/null || true
     fi
     demo_summary "$brokers" "$port" "$bin" "$started_ms" "$http_port"
@@ -205,10 +233,10 @@ cmd_bench() {
 
 case "${1:-}" in
 test) cmd_test ;;
-demo) cmd_demo ;;
+demo) shift; cmd_demo "$@" ;;
 bench) cmd_bench ;;
 *)
-    echo "usage: deploy/dev.sh test|demo|bench" >&2
+    echo "usage: deploy/dev.sh test|demo [--kafka]|bench" >&2
     exit 2
     ;;
 esac

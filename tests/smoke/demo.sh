@@ -3,7 +3,8 @@
 # (DEMO_SMOKE_SECONDS, default 45) without a terminal: the whole pipeline
 # runs, the wallboard frame ranks agents, boards moved, alerts and rewards
 # arrived, invalid events became dead letters, and nothing is left running.
-# CALLPULSE_BIN names the program to run (ctest passes the one it built).
+# CALLPULSE_BIN names the program to run (ctest passes the one it built);
+# DEMO_SMOKE_ARGS=--kafka runs `deploy/dev.sh demo --kafka` (real Kafka).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=$(mktemp)
@@ -15,7 +16,7 @@ fail() {
     exit 1
 }
 
-DEMO_SECONDS=${DEMO_SMOKE_SECONDS:-45} bash "$ROOT/deploy/dev.sh" demo >"$out" 2>&1 </dev/null ||
+DEMO_SECONDS=${DEMO_SMOKE_SECONDS:-45} bash "$ROOT/deploy/dev.sh" demo ${DEMO_SMOKE_ARGS:-} >"$out" 2>&1 </dev/null ||
     fail "the demo exited with status $?"
 
 # messages per topic, from the demo's summary ("  TOPIC  N messages, the
