@@ -36,6 +36,12 @@ need(services.get("processor", {}).get("build", {}).get("dockerfile") == "deploy
 need("--appendfsync" in services.get("redis", {}).get("command", []), "compose: redis without AOF fsync")
 need("broker,controller" in str(services.get("kafka", {}).get("environment", {})),
      "compose: kafka not in KRaft mode")
+# one pinned Kafka release: compose's image is the one deploy/kafka.sh runs
+pinned = re.search(r"^KAFKA_VERSION=(\S+)", open(os.path.join(deploy, "kafka.sh")).read(), re.M)
+need(pinned is not None, "kafka.sh: no KAFKA_VERSION")
+for name in ("kafka", "topics"):
+    need(pinned is not None and services.get(name, {}).get("image") == "apache/kafka:" + pinned.group(1),
+         f"compose: {name} is not apache/kafka:{pinned.group(1) if pinned else '?'} (deploy/kafka.sh's release)")
 
 # kubernetes: every document has apiVersion, kind and a name; the deployment
 # probes /healthz and carries the Prometheus annotations; its config checks
