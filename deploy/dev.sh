@@ -87,6 +87,8 @@ cmd_test() {
     ensure_packages "${KAFKA_PACKAGES[@]}"
     check_format
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    log "Apache Kafka for the tests labelled kafka (deploy/kafka.sh fetch: once, then cached)"
+    bash "$ROOT/deploy/kafka.sh" fetch
     log "tests"
     ctest --test-dir "$ROOT/build" --output-on-failure
     log "deployment files (deploy/validate.sh)"

@@ -10,6 +10,8 @@
 #       once a client can produce to them, and returns with them running
 #   deploy/kafka.sh down --dir DIR
 #       stops them (SIGTERM, then SIGKILL after 30 s)
+#   deploy/kafka.sh fetch
+#       only fetches the release into the cache (up does it when needed)
 #
 # The release is pinned (KAFKA_VERSION, deploy/kafka/pom.xml): Maven fetches
 # it from Maven Central once into $CALLPULSE_CACHE (default
@@ -31,7 +33,7 @@ LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
 TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { die "usage: kafka.sh up --dir DIR [--partitions N] [--brokers N] | down --dir DIR"; }
+usage() { die "usage: kafka.sh up --dir DIR [--partitions N] [--brokers N] | down --dir DIR | fetch"; }
 
 # The release's jars, fetched once.
 fetch() {
@@ -159,5 +161,6 @@ done
 case $cmd in
 up) up ;;
 down) down ;;
+fetch) fetch ;;
 *) usage ;;
 esac
