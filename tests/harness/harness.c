@@ -256,6 +256,9 @@ static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions, int
     e->kafka_guard = fork();
     ck_assert_int_ge(e->kafka_guard, 0);
     if (e->kafka_guard == 0) {
+        /* out of the test's process group: Check kills that group
+         * (killpg SIGKILL) as soon as a failed test has exited */
+        setsid();
         while (getppid() == test)
             sleep(1);
         _exit(system(cmd) == 0 ? 0 : 1);
