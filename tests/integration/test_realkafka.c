@@ -199,8 +199,11 @@ static void ride_through(const char *label, int nodes, uint64_t seed, fault_fn f
         if (c == FAULT_CHUNK)
             h_wait_caught_up(&r.e, GROUP, STREAM_TOPIC, &r.run, 60);
         stream_produce_chunk(&r.s, r.prod, c);
-        if (c == FAULT_CHUNK)
+        if (c == FAULT_CHUNK) {
+            fprintf(stderr, "%s: the fault comes with %lld events not yet committed\n", label,
+                    (long long)h_group_lag(&r.e, GROUP, STREAM_TOPIC));
             fault(&r);
+        }
         ck_assert_msg(h_alive(&r.run), "the processor died (see %s)", r.run.log);
         h_sleep_ms(PACE_MS);
     }
