@@ -13,6 +13,20 @@
 #   deploy/kafka.sh fetch
 #       only fetches the release into the cache (up does it when needed)
 #
+# Internal, for the real-Kafka tests (one node of a running cluster):
+#   deploy/kafka.sh stop-node --dir DIR --node N [--signal TERM|KILL]
+#       stops node N (default SIGTERM; waits until it is gone, SIGKILL
+#       after 30 s); its data stays for start-node
+#   deploy/kafka.sh start-node --dir DIR --node N
+#       starts node N again with its own configuration and data, and
+#       returns once it accepts connections (KAFKA_START_TIMEOUT)
+#   deploy/kafka.sh tool CLASS [ARGS...]
+#       runs one of the release's command-line tools (a Java class from
+#       its jars, e.g. org.apache.kafka.tools.consumer.group.
+#       ConsumerGroupCommand or kafka.admin.ConfigCommand)
+# DIR/pids lists the pid of every running node (down stops those);
+# DIR/node-N/pid names node N's.
+#
 # The release is pinned (KAFKA_VERSION, deploy/kafka/pom.xml): Maven fetches
 # it from Maven Central once into $CALLPULSE_CACHE (default
 # ~/.cache/callpulse) and every later run reuses it. Java 17 runs it.
@@ -85,6 +99,17 @@ log.segment.bytes=16777216
 CONF
 }
 
+# Start node $1 from its server.properties, in its own session (kill it
+# by its pid alone), and record its pid.
+launch() {
+    local i=$1
+    setsid bash -c 'exec "$@"' _ java -Xms256m -Xmx768m -cp "$LIBS/*" \
+        -Dlog4j.configuration="file:$DIR/log4j.properties" \
+        kafka.Kafka "$DIR/node-$i/server.properties" >>"$DIR/node-$i/kafka.log" 2>&1 </dev/null &
+    echo "$!" >"$DIR/node-$i/pid"
+    echo "$!" >>"$DIR/pids"
+}
+
 up() {
     [ -n "${DIR:-}" ] || usage
     [ "$BROKERS" -ge 1 ] && [ "$PARTITIONS" -ge 1 ] || usage
@@ -114,10 +139,8 @@ LOG
         kafka_java kafka.tools.StorageTool format -t "$cluster" \
             -c "$DIR/node-$i/server.properties" >"$DIR/node-$i/format.log" 2>&1 ||
             die "formatting node $i failed (see $DIR/node-$i/format.log)"
-        setsid bash -c 'exec "$@"' _ java -Xms256m -Xmx768m -cp "$LIBS/*" \
-            -Dlog4j.configuration="file:$DIR/log4j.properties" \
-            kafka.Kafka "$DIR/node-$i/server.properties" >"$DIR/node-$i/kafka.log" 2>&1 </dev/null &
-        echo "$!" >>"$DIR/pids"
+        : >"$DIR/node-$i/kafka.log"
+        launch "$i"
     done
     echo "$bootstrap" >"$DIR/bootstrap"
     if ! kafka_java "$HERE/kafka/Topics.java" "$bootstrap" "$PARTITIONS" \
@@ -146,14 +169,79 @@ down() {
     rm -f "$DIR/pids"
 }
 
+# ---- internal: one node of a running cluster, and the release's tools ----
+
+node_pid() { # prints node $NODE's pid, if it runs
+    [ -n "${DIR:-}" ] && [[ "$NODE" =~ ^[0-9]+$ ]] && [ -f "$DIR/node-$NODE/server.properties" ] ||
+        die "usage: kafka.sh stop-node|start-node --dir DIR --node N (a node of DIR)"
+    [ -f "$DIR/node-$NODE/pid" ] && cat "$DIR/node-$NODE/pid"
+    return 0
+}
+
+# Whether pid $1 runs: one of its threads is not a zombie (a JVM's main
+# thread is one while the others still close its sockets).
+running() {
+    local t stat
+    kill -0 "$1" 2>/dev/null || return 1
+    for t in /proc/"$1"/task/*/stat; do
+        stat=$(cat "$t" 2>/dev/null) || continue
+        stat=${stat##*) }
+        [ "${stat%% *}" != Z ] && return 0
+    done
+    return 1
+}
+
+stop_node() {
+    local pid
+    pid=$(node_pid)
+    [ -n "$pid" ] || die "node $NODE of $DIR is not running"
+    case $SIGNAL in TERM | KILL) ;; *) usage ;; esac
+    kill -"$SIGNAL" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do
+        running "$pid" || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        running "$pid" || break
+        sleep 0.1
+    done
+    rm -f "$DIR/node-$NODE/pid"
+    grep -vx "$pid" "$DIR/pids" >"$DIR/pids.tmp" || true
+    mv "$DIR/pids.tmp" "$DIR/pids"
+}
+
+start_node() {
+    local pid port deadline=$(( SECONDS + TIMEOUT ))
+    pid=$(node_pid)
+    [ -z "$pid" ] || die "node $NODE of $DIR is running"
+    [ -f "$DIR/pids" ] || die "no cluster runs in $DIR"
+    port=$(sed -n 's/^listeners=PLAINTEXT:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' \
+        "$DIR/node-$NODE/server.properties")
+    launch "$NODE"
+    pid=$(cat "$DIR/node-$NODE/pid")
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        running "$pid" || die "node $NODE exited (see $DIR/node-$NODE/kafka.log)"
+        [ "$SECONDS" -lt "$deadline" ] || die "node $NODE does not listen on $port after ${TIMEOUT} s"
+        sleep 0.2
+    done
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
-DIR="" PARTITIONS=4 BROKERS=1
+if [ "$cmd" = tool ]; then
+    [ $# -ge 1 ] || die "usage: kafka.sh tool CLASS [ARGS...]"
+    fetch
+    exec java -Xms64m -Xmx256m -cp "$LIBS/*" "$@"
+fi
+DIR="" PARTITIONS=4 BROKERS=1 NODE="" SIGNAL=TERM
 while [ $# -gt 0 ]; do
     case $1 in
     --dir) DIR=${2:-}; shift 2 ;;
     --partitions) PARTITIONS=${2:-}; shift 2 ;;
     --brokers) BROKERS=${2:-}; shift 2 ;;
+    --node) NODE=${2:-}; shift 2 ;;
+    --signal) SIGNAL=${2:-}; shift 2 ;;
     *) usage ;;
     esac
 done
@@ -162,5 +250,7 @@ case $cmd in
 up) up ;;
 down) down ;;
 fetch) fetch ;;
+stop-node) stop_node ;;
+start-node) start_node ;;
 *) usage ;;
 esac

@@ -226,11 +226,18 @@ static void start_broker(h_env *e, int partitions) {
     ck_abort_msg("broker did not write %s", file);
 }
 
+/* CALLPULSE_KAFKA_SH, or NULL when unset or empty. */
+static const char *kafka_sh(void) {
+    const char *sh = getenv("CALLPULSE_KAFKA_SH");
+    return sh && sh[0] ? sh : NULL;
+}
+
 /* A real Kafka through deploy/kafka.sh: its bootstrap= line. */
-static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions) {
+static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions, int nodes) {
     char cmd[1024], line[512];
-    snprintf(cmd, sizeof(cmd), "bash '%s' up --dir '%s/kafka' --partitions %d 2>'%s/kafka.log'",
-             kafka_sh, e->dir, partitions, e->dir);
+    snprintf(cmd, sizeof(cmd),
+             "bash '%s' up --dir '%s/kafka' --partitions %d --brokers %d 2>'%s/kafka.log'",
+             kafka_sh, e->dir, partitions, nodes, e->dir);
     FILE *f = popen(cmd, "r");
     ck_assert_ptr_nonnull(f);
     while (fgets(line, sizeof(line), f))
@@ -240,6 +247,7 @@ static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions) {
     int rc = pclose(f);
     ck_assert_msg(rc == 0 && e->brokers[0], "kafka.sh up failed (see %s/kafka.log)", e->dir);
     e->real_kafka = 1;
+    e->kafka_nodes = nodes;
     /* its brokers run in their own session: a test that fails (and never
      * reaches h_env_stop) must not leave them behind. A guard process waits
      * for the test process to go (it is then re-parented) and stops them. */
@@ -248,6 +256,9 @@ static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions) {
     e->kafka_guard = fork();
     ck_assert_int_ge(e->kafka_guard, 0);
     if (e->kafka_guard == 0) {
+        /* out of the test's process group: Check kills that group
+         * (killpg SIGKILL) as soon as a failed test has exited */
+        setsid();
         while (getppid() == test)
             sleep(1);
         _exit(system(cmd) == 0 ? 0 : 1);
@@ -256,8 +267,8 @@ static void start_real_kafka(h_env *e, const char *kafka_sh, int partitions) {
 
 static void stop_real_kafka(h_env *e) {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "bash '%s' down --dir '%s/kafka' >/dev/null 2>&1",
-             getenv("CALLPULSE_KAFKA_SH"), e->dir);
+    snprintf(cmd, sizeof(cmd), "bash '%s' down --dir '%s/kafka' >/dev/null 2>&1", kafka_sh(),
+             e->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "kafka.sh down failed in %s\n", e->dir);
     if (e->kafka_guard > 0) {
@@ -266,7 +277,8 @@ static void stop_real_kafka(h_env *e) {
     }
 }
 
-void h_env_start(h_env *e, int partitions) {
+/* Scratch dir and redis-server. */
+static void env_init(h_env *e) {
     const char *bin = getenv("CALLPULSE_BIN");
     memset(e, 0, sizeof(*e));
     snprintf(e->bin, sizeof(e->bin), "%s", bin ? bin : "callpulse");
@@ -274,11 +286,25 @@ void h_env_start(h_env *e, int partitions) {
     ck_assert_ptr_nonnull(mkdtemp(e->dir));
     e->redis_port = h_free_port();
     h_redis_start(e);
-    const char *kafka_sh = getenv("CALLPULSE_KAFKA_SH");
-    if (kafka_sh && kafka_sh[0])
-        start_real_kafka(e, kafka_sh, partitions);
+}
+
+void h_env_start(h_env *e, int partitions) {
+    if (kafka_sh())
+        h_env_start_kafka(e, partitions, 1);
     else
-        start_broker(e, partitions);
+        h_env_start_embedded(e, partitions);
+}
+
+void h_env_start_kafka(h_env *e, int partitions, int nodes) {
+    ck_assert_msg(kafka_sh() != NULL,
+                  "this test needs a real Kafka: set CALLPULSE_KAFKA_SH=/abs/path/deploy/kafka.sh");
+    env_init(e);
+    start_real_kafka(e, kafka_sh(), partitions, nodes);
+}
+
+void h_env_start_embedded(h_env *e, int partitions) {
+    env_init(e);
+    start_broker(e, partitions);
 }
 
 /* Stop the services; the scratch dir (logs) is removed only here, so a
@@ -293,6 +319,52 @@ void h_env_stop(h_env *e) {
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", e->dir);
+}
+
+/* ---- one node of a real Kafka -------------------------------------------- */
+
+static void node_cmd(h_env *e, const char *what, int node, const char *extra) {
+    char cmd[1024];
+    ck_assert_msg(e->real_kafka && node >= 1 && node <= e->kafka_nodes,
+                  "%s: no node %d of a real Kafka here", what, node);
+    snprintf(cmd, sizeof(cmd), "bash '%s' %s --dir '%s/kafka' --node %d %s >>'%s/kafka.log' 2>&1",
+             kafka_sh(), what, e->dir, node, extra, e->dir);
+    ck_assert_msg(system(cmd) == 0, "kafka.sh %s --node %d failed (see %s/kafka.log)", what, node,
+                  e->dir);
+}
+
+void h_kafka_node_stop(h_env *e, int node, int sig) {
+    ck_assert_msg(sig == SIGTERM || sig == SIGKILL, "stop a node with SIGTERM or SIGKILL");
+    node_cmd(e, "stop-node", node, sig == SIGKILL ? "--signal KILL" : "--signal TERM");
+}
+
+void h_kafka_node_start(h_env *e, int node) {
+    node_cmd(e, "start-node", node, "");
+}
+
+int h_kafka_tool(const h_env *e, const char *cls, const char *args, char **out) {
+    char cmd[2048], buf[4096];
+    size_t len = 0, cap = 0;
+    *out = NULL;
+    ck_assert_msg(e->real_kafka, "%s: no real Kafka here", cls);
+    snprintf(cmd, sizeof(cmd), "bash '%s' tool %s --bootstrap-server '%s' %s 2>>'%s/tools.log'",
+             kafka_sh(), cls, e->brokers, args, e->dir);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    for (size_t n; (n = fread(buf, 1, sizeof(buf), f)) > 0; len += n) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            *out = realloc(*out, cap);
+            ck_assert_ptr_nonnull(*out);
+        }
+        memcpy(*out + len, buf, n);
+    }
+    if (!*out)
+        *out = calloc(1, 1);
+    else
+        (*out)[len] = '\0';
+    int rc = pclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 const char *h_write_config(h_env *e, const char *name, const char *json) {
@@ -553,6 +625,69 @@ done:
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_destroy(rk);
     return lag;
+}
+
+/* Fresh metadata of topic from a new client: *rk and *md to release with
+ * metadata_free; -1 when the request fails. */
+static int topic_metadata(const h_env *e, const char *topic, rd_kafka_t **rk,
+                          const struct rd_kafka_metadata **md) {
+    char err[256];
+    *md = NULL;
+    *rk = rd_kafka_new(RD_KAFKA_PRODUCER, client_conf(e), err, sizeof(err));
+    ck_assert_msg(*rk != NULL, "%s", err);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(*rk, topic, NULL);
+    int rc = rd_kafka_metadata(*rk, 0, rkt, md, 5000) == 0 && (*md)->topic_cnt == 1 &&
+                     (*md)->topics[0].err == 0
+                 ? 0
+                 : -1;
+    rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+static void metadata_free(rd_kafka_t *rk, const struct rd_kafka_metadata *md) {
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+}
+
+int h_kafka_leader(const h_env *e, const char *topic, int32_t partition) {
+    rd_kafka_t *rk;
+    const struct rd_kafka_metadata *md;
+    int leader = -1;
+    if (topic_metadata(e, topic, &rk, &md) == 0)
+        for (int i = 0; i < md->topics[0].partition_cnt; i++)
+            if (md->topics[0].partitions[i].id == partition && md->topics[0].partitions[i].err == 0)
+                leader = md->topics[0].partitions[i].leader;
+    metadata_free(rk, md);
+    return leader;
+}
+
+/* Whether every partition of the topic has a listed leader, not not_node. */
+static int leaders_ok(const struct rd_kafka_metadata *md, int not_node) {
+    const struct rd_kafka_metadata_topic *t = &md->topics[0];
+    for (int i = 0; i < t->partition_cnt; i++) {
+        int listed = 0, leader = t->partitions[i].leader;
+        for (int b = 0; b < md->broker_cnt; b++)
+            listed |= md->brokers[b].id == leader;
+        if (t->partitions[i].err != 0 || leader < 0 || leader == not_node || !listed)
+            return 0;
+    }
+    return t->partition_cnt > 0;
+}
+
+void h_kafka_wait_leaders(const h_env *e, const char *topic, int not_node, int timeout_ms) {
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        rd_kafka_t *rk;
+        const struct rd_kafka_metadata *md;
+        int ok = topic_metadata(e, topic, &rk, &md) == 0 && leaders_ok(md, not_node);
+        metadata_free(rk, md);
+        if (ok)
+            return;
+        ck_assert_msg(mono_ms() < deadline, "%s: partitions without a leader after %d ms", topic,
+                      timeout_ms);
+        h_sleep_ms(250);
+    }
 }
 
 void h_wait_caught_up(const h_env *e, const char *group, const char *topic, const h_proc *proc,

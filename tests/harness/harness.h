@@ -26,6 +26,7 @@ typedef struct h_env {
     char brokers[256];
     h_proc broker;     /* the embedded broker, unless real_kafka */
     int real_kafka;    /* CALLPULSE_KAFKA_SH is set: deploy/kafka.sh runs a real Kafka */
+    int kafka_nodes;   /* its node count (node ids 1..kafka_nodes) */
     pid_t kafka_guard; /* stops that Kafka when the test process dies */
 } h_env;
 
@@ -34,7 +35,31 @@ typedef struct h_env {
  * or a real Apache Kafka when CALLPULSE_KAFKA_SH names deploy/kafka.sh
  * (contract 1: `kafka.sh up --dir DIR --partitions N`). */
 void h_env_start(h_env *e, int partitions);
+/* Always a real Kafka, of `nodes` brokers (`kafka.sh up --brokers N`:
+ * replication 3 and min.insync.replicas 2 from 3 on); fails the test at
+ * once when CALLPULSE_KAFKA_SH is not set. */
+void h_env_start_kafka(h_env *e, int partitions, int nodes);
+/* Always the embedded broker (a reference run beside a real-Kafka one). */
+void h_env_start_embedded(h_env *e, int partitions);
 void h_env_stop(h_env *e);
+
+/* ---- one node of a real Kafka (kafka.sh stop-node / start-node / tool) --- */
+
+/* Stop node `node` (1..kafka_nodes) with SIGTERM or SIGKILL and wait until
+ * it is gone; start it again with its data; it then accepts connections. */
+void h_kafka_node_stop(h_env *e, int node, int sig);
+void h_kafka_node_start(h_env *e, int node);
+/* The node id leading partition of topic in fresh metadata, -1 when none
+ * does or the metadata request failed. */
+int h_kafka_leader(const h_env *e, const char *topic, int32_t partition);
+/* Wait until every partition of topic has a leader other than `not_node`
+ * (0: any) that is among the brokers metadata lists; fails the test after
+ * timeout_ms. */
+void h_kafka_wait_leaders(const h_env *e, const char *topic, int not_node, int timeout_ms);
+/* Run one of the release's tools (`kafka.sh tool CLASS --bootstrap-server
+ * BROKERS ARGS`; args is shell text, its words trusted): its exit status,
+ * stdout into *out (caller frees), stderr appended to DIR/tools.log. */
+int h_kafka_tool(const h_env *e, const char *cls, const char *args, char **out);
 
 /* redis-server alone (stop/start for outage tests). */
 void h_redis_start(h_env *e);

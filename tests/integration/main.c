@@ -13,6 +13,7 @@ Suite *scale_suite(void);
 Suite *outputs_suite(void);
 Suite *chaos_suite(void);
 Suite *scripts_suite(void);
+Suite *realkafka_suite(void);
 
 int main(int argc, char **argv) {
     SRunner *sr = srunner_create(intake_suite());
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
     srunner_add_suite(sr, outputs_suite());
     srunner_add_suite(sr, chaos_suite());
     srunner_add_suite(sr, scripts_suite());
+    srunner_add_suite(sr, realkafka_suite());
     /* a suite name as argument runs only that suite (as ctest does) */
     srunner_run(sr, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
