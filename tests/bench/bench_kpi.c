@@ -9,10 +9,15 @@
  *      jansson (json_loadb), nothing else;
  *   2. callpulse: the real consumer loop and engine (in this process, a
  *      fresh group, an empty Redis) until every event is stored in Redis;
- * and prints events/s of both per round, the median ratio, Redis round
+ *   3. when BENCH_PEER_CMD names the Kafka Streams peer's command
+ *      (tests/bench/peers/kstreams, set by run.sh with BENCH_KAFKA=1): the
+ *      peer from scratch (a fresh application id, empty state) until every
+ *      event is reflected in Redis, then its sums checked against
+ *      callpulse's (kpipeer.h);
+ * and prints events/s of each per round, the median ratios, Redis round
  * trips and commands per event, agent writes per event and bytes per
  * agent in Redis. The machine is shared and noisy: each round pairs a
- * baseline with the processor measured right after it. */
+ * baseline with the processors measured right after it. */
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -24,6 +29,7 @@
 #include "config.h"
 #include "consumer.h"
 #include "kafka_io.h"
+#include "kpipeer.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "simmodel.h"
@@ -249,6 +255,31 @@ static double bytes_per_agent(const char *redis_url, int agents, double *index_b
     return counted ? total / counted : 0;
 }
 
+/* Step 3 of a round: the peer, then its sums against callpulse's. */
+static double peer_round(const char *cmd, char **argv, long n, int r, double *startup,
+                         long *differ) {
+    char err[512];
+    bench_peer_result pr;
+    long compared;
+    if (bench_peer_run(cmd, argv[1], argv[2], TOPIC, r, n, &pr, err, sizeof(err)) != 0 ||
+        bench_peer_compare(argv[2], &compared, differ, err, sizeof(err)) != 0)
+        die(err);
+    if (compared == 0)
+        die("no KPI windows to compare with the peer");
+    *startup = pr.startup_s;
+    return pr.events_per_s;
+}
+
+static void print_peer(double *peer, double *vs_peer, double *startup, long differ, int rounds) {
+    double mvs = median(vs_peer, rounds);
+    printf("%-46s %12.0f\n", "Kafka Streams peer: first event..stored, ev/s", median(peer, rounds));
+    printf("%-46s %12.1f\n", "  its start-up to first event, median s", median(startup, rounds));
+    printf("%-46s %12.2f\n", "ratio callpulse / peer, median", mvs);
+    printf("%-46s %12s\n", "peer's sums equal callpulse's (every round)", differ ? "NO" : "yes");
+    printf("%-46s %12s\n", "goal: callpulse >= 3x Kafka Streams peer",
+           mvs >= 3 ? "MET" : "NOT MET");
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS] [ROUNDS]\n");
@@ -257,23 +288,37 @@ int main(int argc, char **argv) {
     long n = argc > 3 ? atol(argv[3]) : 1000000;
     int agents = argc > 4 ? atoi(argv[4]) : 1000;
     int rounds = argc > 5 ? atoi(argv[5]) : 3;
-    double base[16], proc[16], ratio[16], idx;
+    const char *peer_cmd = getenv("BENCH_PEER_CMD");
+    double base[16], proc[16], ratio[16], peer[16], vs_peer[16], startup[16], idx;
+    long differ = 0, d;
     cp_metrics_values v;
     if (rounds < 1 || rounds > 16)
         die("rounds must be 1..16");
+    if (peer_cmd && !*peer_cmd)
+        peer_cmd = NULL;
 
     produce(argv[1], n, agents);
     /* alerts and rewards per round: the same stream must give the same
      * count whatever the batches the fetches made (contract 3) */
-    printf("\n%-6s %14s %14s %8s %16s\n", "round", "baseline ev/s", "callpulse ev/s", "ratio",
+    printf("\n%-6s %14s %14s %8s %16s", "round", "baseline ev/s", "callpulse ev/s", "ratio",
            "alerts+rewards");
+    if (peer_cmd)
+        printf(" %14s %10s %10s", "peer ev/s", "cp/peer", "peer diffs");
+    printf("\n");
     for (int r = 0; r < rounds; r++) {
         base[r] = baseline(argv[1], n);
         flush_redis(argv[2]);
         proc[r] = processor(argv[1], argv[2], n, r, &v);
         ratio[r] = proc[r] / base[r];
-        printf("%-6d %14.0f %14.0f %8.2f %16llu\n", r + 1, base[r], proc[r], ratio[r],
+        printf("%-6d %14.0f %14.0f %8.2f %16llu", r + 1, base[r], proc[r], ratio[r],
                (unsigned long long)(v.alerts + v.rewards));
+        if (peer_cmd) {
+            peer[r] = peer_round(peer_cmd, argv, n, r, &startup[r], &d);
+            vs_peer[r] = proc[r] / peer[r];
+            differ += d;
+            printf(" %14.0f %10.2f %10ld", peer[r], vs_peer[r], d);
+        }
+        printf("\n");
         fflush(stdout);
     }
     double bytes = bytes_per_agent(argv[2], agents, &idx);
@@ -298,5 +343,7 @@ int main(int argc, char **argv) {
     printf("%-46s %12.0f\n", "  + partition index, per agent", idx);
     printf("%-46s %12s\n", "goal: ratio >= 0.80", mratio >= 0.8 ? "met" : "NOT MET");
     printf("%-46s %12s\n", "goal: >= 100000 events/s", mproc >= 100000 ? "met" : "NOT MET");
+    if (peer_cmd)
+        print_peer(peer, vs_peer, startup, differ, rounds);
     return 0;
 }
