@@ -19,8 +19,10 @@ import org.apache.kafka.streams.state.Stores;
  *   KpiPeer BOOTSTRAP REDIS_HOST:PORT APPLICATION_ID STATE_DIR
  *
  * Environment: PEER_TOPIC (call-events), PEER_PREFIX (peer:), PEER_THREADS (stream threads,
- * 2), PEER_COMMIT_MS (commit.interval.ms; Kafka Streams' exactly-once default 100),
- * PEER_FLUSH_MS (Redis flush interval, default the commit interval). Runs until SIGTERM or
+ * 2: the machine's cores), PEER_COMMIT_MS (commit.interval.ms, 1000: callpulse's
+ * kafka.commit_interval_ms; Kafka Streams' exactly-once default is 100), PEER_FLUSH_MS (Redis
+ * flush interval, default the commit interval), PEER_CACHE_MB (statestore.cache.max.bytes,
+ * 64: holds every bucket of 1000 agents; the default 10 MB does not). Runs until SIGTERM or
  * SIGINT; exits 1 when a stream thread dies.
  */
 public final class KpiPeer {
@@ -52,7 +54,7 @@ public final class KpiPeer {
             System.err.println("usage: KpiPeer BOOTSTRAP REDIS_HOST:PORT APPLICATION_ID STATE_DIR");
             System.exit(2);
         }
-        String commitMs = env("PEER_COMMIT_MS", "100");
+        String commitMs = env("PEER_COMMIT_MS", "1000");
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, args[2]);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
@@ -60,6 +62,8 @@ public final class KpiPeer {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, env("PEER_THREADS", "2"));
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitMs);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG,
+              Long.parseLong(env("PEER_CACHE_MB", "64")) << 20);
         p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
 
         Topology topo = topology(env("PEER_TOPIC", "call-events"), args[1],
