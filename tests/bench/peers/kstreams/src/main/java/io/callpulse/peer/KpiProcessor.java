@@ -157,12 +157,13 @@ final class KpiProcessor implements Processor<String, byte[], Void, Void> {
             return;
         long bt = Windows.bucket(clock), today = Windows.day(clock);
         Set<String> write = new HashSet<>(dirty);
-        if (flushedBucket != NONE && (bt != flushedBucket || today != flushedDay)) {
-            for (Map.Entry<String, Long> e : lastBucket.entrySet()) {
-                long b = e.getValue();
-                if (b >= flushedBucket - Windows.REACH + 1 || Windows.day(b * Windows.BUCKET_MS) >= flushedDay)
-                    write.add(e.getKey());
-            }
+        boolean newBucket = flushedBucket != NONE && bt != flushedBucket;
+        boolean newDay = flushedDay != NONE && today != flushedDay;
+        for (Map.Entry<String, Long> e : lastBucket.entrySet()) {
+            long b = e.getValue(); /* its data reached a window the clock moved */
+            if ((newBucket && b >= flushedBucket - Windows.REACH + 1)
+                || (newDay && Windows.day(b * Windows.BUCKET_MS) >= flushedDay))
+                write.add(e.getKey());
         }
         for (String agent : write)
             writeAgent(agent, bt, today);
