@@ -227,9 +227,16 @@ JSON
 }
 
 cmd_bench() {
+    # BENCH_KAFKA=1: on a real Apache Kafka (deploy/kafka.sh, Java and Maven),
+    # with the Kafka Streams peer beside callpulse (tests/bench/run.sh)
+    local on="the embedded broker"
+    if [ "${BENCH_KAFKA:-0}" = 1 ]; then
+        PACKAGES+=(openjdk-17-jdk-headless maven)
+        on="Apache Kafka, beside the Kafka Streams peer"
+    fi
     ensure_packages
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    log "bench_kpi: 1,000,000 events of 1,000 agents, 3 rounds"
+    log "bench_kpi: 1,000,000 events of 1,000 agents, 3 rounds, on $on"
     "$ROOT/tests/bench/run.sh" "$ROOT/build" bench_kpi 1000000 1000 3
 }
 

@@ -9,10 +9,15 @@
  *      jansson (json_loadb), nothing else;
  *   2. callpulse: the real consumer loop and engine (in this process, a
  *      fresh group, an empty Redis) until every event is stored in Redis;
- * and prints events/s of both per round, the median ratio, Redis round
+ *   3. when BENCH_PEER_CMD names the Kafka Streams peer's command
+ *      (tests/bench/peers/kstreams, set by run.sh with BENCH_KAFKA=1): the
+ *      peer from scratch (a fresh application id, empty state) until every
+ *      event is reflected in Redis, then its sums checked against
+ *      callpulse's (kpipeer.h);
+ * and prints events/s of each per round, the median ratios, Redis round
  * trips and commands per event, agent writes per event and bytes per
  * agent in Redis. The machine is shared and noisy: each round pairs a
- * baseline with the processor measured right after it. */
+ * baseline with the processors measured right after it. */
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -24,6 +29,7 @@
 #include "config.h"
 #include "consumer.h"
 #include "kafka_io.h"
+#include "kpipeer.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "simmodel.h"
@@ -44,7 +50,44 @@ static rd_kafka_conf_t *conf_for(const char *brokers) {
     return conf;
 }
 
-static void produce(const char *brokers, long n, int agents) {
+/* The end of the shift: one agent_state event per partition (its own
+ * agent, sent to that partition) END_STEP_MS after the last simulated one,
+ * so every partition's clock moves on and every agent's 15m and 60m
+ * windows end with a slide (each keeps part of its buckets): the peer's
+ * sums are checked after it. */
+#define END_STEP_MS (10 * 60 * 1000)
+
+static int partitions_of(rd_kafka_t *rk) {
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, TOPIC, NULL);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1)
+        die("metadata");
+    int parts = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return parts;
+}
+
+static long produce_end(rd_kafka_t *rk, int64_t ts) {
+    char key[32], value[256];
+    int parts = partitions_of(rk);
+    for (int p = 0; p < parts; p++) {
+        snprintf(key, sizeof(key), "end-%d", p);
+        int len = snprintf(value, sizeof(value),
+                           "{\"event_id\":\"%s\",\"type\":\"agent_state\",\"agent_id\":\"%s\","
+                           "\"ts\":%lld,\"state\":\"offline\"}",
+                           key, key, (long long)ts);
+        if (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(p),
+                              RD_KAFKA_V_KEY(key, strlen(key)),
+                              RD_KAFKA_V_VALUE(value, (size_t)len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END))
+            die("produce");
+    }
+    return parts;
+}
+
+/* The stream: n simulated events, then produce_end's; returns their count. */
+static long produce(const char *brokers, long n, int agents) {
     char err[256], key[32], value[2048];
     size_t len;
     rd_kafka_conf_t *conf = conf_for(brokers);
@@ -61,12 +104,14 @@ static void produce(const char *brokers, long n, int agents) {
                        .start_ms = 0,
                        .degrade_at_ms = INT64_MAX,
                        .jitter_ms = 1000};
-    p.start_ms = cp_now_wall_ms() - cp_sim_span_ms(&p, (uint64_t)n) - 60000;
-    p.degrade_at_ms = p.start_ms + cp_sim_span_ms(&p, (uint64_t)n) / 2;
+    int64_t span = cp_sim_span_ms(&p, (uint64_t)n);
+    p.start_ms = cp_now_wall_ms() - span - END_STEP_MS - 60000;
+    p.degrade_at_ms = p.start_ms + span / 2;
     cp_sim *sim = cp_sim_new(&p);
-    int64_t t0 = cp_now_mono_ms();
+    int64_t t0 = cp_now_mono_ms(), last = p.start_ms;
     for (long i = 0; i < n; i++) {
-        cp_sim_next(sim, key, sizeof(key), value, sizeof(value), &len);
+        int64_t t = cp_sim_next(sim, key, sizeof(key), value, sizeof(value), &len);
+        last = t > last ? t : last;
         while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(key, strlen(key)),
                                  RD_KAFKA_V_VALUE(value, len),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -74,29 +119,25 @@ static void produce(const char *brokers, long n, int agents) {
             rd_kafka_poll(rk, 10);
         rd_kafka_poll(rk, 0);
     }
+    long ends = produce_end(rk, last + END_STEP_MS);
     if (rd_kafka_flush(rk, 120000))
         die("flush timed out");
-    printf("produced %ld events of %d agents in %.1f s\n", n, agents,
-           (double)(cp_now_mono_ms() - t0) / 1000.0);
+    printf("produced %ld events of %d agents and %ld end-of-shift events in %.1f s\n", n, agents,
+           ends, (double)(cp_now_mono_ms() - t0) / 1000.0);
     cp_sim_free(sim);
     rd_kafka_destroy(rk);
+    return n + ends;
 }
 
 /* Bare loop: assign every partition from the start, poll, json_loadb. */
 static double baseline(const char *brokers, long n) {
     char err[256];
-    const struct rd_kafka_metadata *md;
     rd_kafka_conf_t *conf = conf_for(brokers);
     rd_kafka_conf_set(conf, "group.id", "bench-baseline", err, sizeof(err));
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk)
         die(err);
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, TOPIC, NULL);
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000))
-        die("metadata");
-    int parts = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
+    int parts = partitions_of(rk);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
     for (int p = 0; p < parts; p++)
         rd_kafka_topic_partition_list_add(l, TOPIC, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -249,6 +290,31 @@ static double bytes_per_agent(const char *redis_url, int agents, double *index_b
     return counted ? total / counted : 0;
 }
 
+/* Step 3 of a round: the peer, then its sums against callpulse's. */
+static double peer_round(const char *cmd, char **argv, long n, int r, double *startup,
+                         long *differ) {
+    char err[512];
+    bench_peer_result pr;
+    long compared;
+    if (bench_peer_run(cmd, argv[1], argv[2], TOPIC, r, n, &pr, err, sizeof(err)) != 0 ||
+        bench_peer_compare(argv[2], &compared, differ, err, sizeof(err)) != 0)
+        die(err);
+    if (compared == 0)
+        die("no KPI windows to compare with the peer");
+    *startup = pr.startup_s;
+    return pr.events_per_s;
+}
+
+static void print_peer(double *peer, double *vs_peer, double *startup, long differ, int rounds) {
+    double mvs = median(vs_peer, rounds);
+    printf("%-46s %12.0f\n", "Kafka Streams peer: first event..stored, ev/s", median(peer, rounds));
+    printf("%-46s %12.1f\n", "  its start-up to first event, median s", median(startup, rounds));
+    printf("%-46s %12.2f\n", "ratio callpulse / peer, median", mvs);
+    printf("%-46s %12s\n", "peer's sums equal callpulse's (every round)", differ ? "NO" : "yes");
+    printf("%-46s %12s\n", "goal: callpulse >= 3x Kafka Streams peer",
+           mvs >= 3 ? "MET" : "NOT MET");
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS] [ROUNDS]\n");
@@ -257,23 +323,37 @@ int main(int argc, char **argv) {
     long n = argc > 3 ? atol(argv[3]) : 1000000;
     int agents = argc > 4 ? atoi(argv[4]) : 1000;
     int rounds = argc > 5 ? atoi(argv[5]) : 3;
-    double base[16], proc[16], ratio[16], idx;
+    const char *peer_cmd = getenv("BENCH_PEER_CMD");
+    double base[16], proc[16], ratio[16], peer[16], vs_peer[16], startup[16], idx;
+    long differ = 0, d;
     cp_metrics_values v;
     if (rounds < 1 || rounds > 16)
         die("rounds must be 1..16");
+    if (peer_cmd && !*peer_cmd)
+        peer_cmd = NULL;
 
-    produce(argv[1], n, agents);
+    n = produce(argv[1], n, agents);
     /* alerts and rewards per round: the same stream must give the same
      * count whatever the batches the fetches made (contract 3) */
-    printf("\n%-6s %14s %14s %8s %16s\n", "round", "baseline ev/s", "callpulse ev/s", "ratio",
+    printf("\n%-6s %14s %14s %8s %16s", "round", "baseline ev/s", "callpulse ev/s", "ratio",
            "alerts+rewards");
+    if (peer_cmd)
+        printf(" %14s %10s %10s", "peer ev/s", "cp/peer", "peer diffs");
+    printf("\n");
     for (int r = 0; r < rounds; r++) {
         base[r] = baseline(argv[1], n);
         flush_redis(argv[2]);
         proc[r] = processor(argv[1], argv[2], n, r, &v);
         ratio[r] = proc[r] / base[r];
-        printf("%-6d %14.0f %14.0f %8.2f %16llu\n", r + 1, base[r], proc[r], ratio[r],
+        printf("%-6d %14.0f %14.0f %8.2f %16llu", r + 1, base[r], proc[r], ratio[r],
                (unsigned long long)(v.alerts + v.rewards));
+        if (peer_cmd) {
+            peer[r] = peer_round(peer_cmd, argv, n, r, &startup[r], &d);
+            vs_peer[r] = proc[r] / peer[r];
+            differ += d;
+            printf(" %14.0f %10.2f %10ld", peer[r], vs_peer[r], d);
+        }
+        printf("\n");
         fflush(stdout);
     }
     double bytes = bytes_per_agent(argv[2], agents, &idx);
@@ -298,5 +378,10 @@ int main(int argc, char **argv) {
     printf("%-46s %12.0f\n", "  + partition index, per agent", idx);
     printf("%-46s %12s\n", "goal: ratio >= 0.80", mratio >= 0.8 ? "met" : "NOT MET");
     printf("%-46s %12s\n", "goal: >= 100000 events/s", mproc >= 100000 ? "met" : "NOT MET");
-    return 0;
+    if (peer_cmd)
+        print_peer(peer, vs_peer, startup, differ, rounds);
+    if (differ)
+        fprintf(stderr,
+                "bench_kpi: the peer's sums differ from callpulse's: no valid comparison\n");
+    return differ != 0;
 }

@@ -9,11 +9,22 @@
 # through deploy/kafka.sh (BENCH_PARTITIONS default 8 there; BENCH_BROKERS
 # brokers, default 1). The benchmark gets BROKERS REDIS_URL ARGS...; it
 # learns which broker it runs on from CALLPULSE_BENCH_BROKER (embedded|kafka).
+#
+# With BENCH_KAFKA=1, bench_kpi also runs the Kafka Streams peer
+# (tests/bench/peers/kstreams, built here with Maven; BENCH_PEER=0 skips it):
+# BENCH_PEER_CMD is its command line, unless already set.
 set -euo pipefail
 build=$1
 bench=$2
 shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ "${BENCH_KAFKA:-0}" = 1 ] && [ "${BENCH_PEER:-1}" = 1 ] && [ "$bench" = bench_kpi ] &&
+    [ -z "${BENCH_PEER_CMD:-}" ]; then
+    peer=$here/peers/kstreams
+    mvn -q -B -f "$peer/pom.xml" package >&2 || { echo "run.sh: could not build the peer" >&2; exit 1; }
+    export BENCH_PEER_CMD="java -Xms128m -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+-cp '$peer/target/kstreams-peer.jar:$peer/target/lib/*' io.callpulse.peer.KpiPeer"
+fi
 dir=$(mktemp -d /tmp/callpulse-bench-XXXXXX)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
