@@ -16,7 +16,9 @@
 #                        the tests again under ASan+UBSan, fuzz the decoder
 #                        for a bounded time, check formatting
 #   deploy/dev.sh bench  build and run the benchmarks (tests/bench), which
-#                        print figures beside a baseline measured in the same run
+#                        print figures beside a baseline measured in the same run;
+#                        BENCH_KAFKA=1: on a real Apache Kafka, beside the Kafka
+#                        Streams peer (tests/bench/peers/kstreams)
 #
 # Environment: FUZZ_SECONDS (default 60), DEMO_SECONDS (demo runs until
 # q or Ctrl-C when unset), JOBS (build parallelism, default nproc),
@@ -229,12 +231,12 @@ JSON
 cmd_bench() {
     # BENCH_KAFKA=1: on a real Apache Kafka (deploy/kafka.sh, Java and Maven),
     # with the Kafka Streams peer beside callpulse (tests/bench/run.sh)
-    local on="the embedded broker"
+    local on="the embedded broker" extra=()
     if [ "${BENCH_KAFKA:-0}" = 1 ]; then
-        PACKAGES+=(openjdk-17-jdk-headless maven)
+        extra=("${KAFKA_PACKAGES[@]}")
         on="Apache Kafka, beside the Kafka Streams peer"
     fi
-    ensure_packages
+    ensure_packages "${extra[@]}"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     log "bench_kpi: 1,000,000 events of 1,000 agents, 3 rounds, on $on"
     "$ROOT/tests/bench/run.sh" "$ROOT/build" bench_kpi 1000000 1000 3
