@@ -675,15 +675,19 @@ static int leaders_ok(const struct rd_kafka_metadata *md, int not_node) {
     return t->partition_cnt > 0;
 }
 
-void h_kafka_wait_leaders(const h_env *e, const char *topic, int not_node, int timeout_ms) {
+int h_kafka_wait_leaders(const h_env *e, const char *topic, int not_node, int timeout_ms) {
     int64_t deadline = mono_ms() + timeout_ms;
     for (;;) {
         rd_kafka_t *rk;
         const struct rd_kafka_metadata *md;
+        int leader0 = -1;
         int ok = topic_metadata(e, topic, &rk, &md) == 0 && leaders_ok(md, not_node);
+        for (int i = 0; ok && i < md->topics[0].partition_cnt; i++)
+            if (md->topics[0].partitions[i].id == 0)
+                leader0 = md->topics[0].partitions[i].leader;
         metadata_free(rk, md);
         if (ok)
-            return;
+            return leader0;
         ck_assert_msg(mono_ms() < deadline, "%s: partitions without a leader after %d ms", topic,
                       timeout_ms);
         h_sleep_ms(250);

@@ -54,8 +54,9 @@ void h_kafka_node_start(h_env *e, int node);
 int h_kafka_leader(const h_env *e, const char *topic, int32_t partition);
 /* Wait until every partition of topic has a leader other than `not_node`
  * (0: any) that is among the brokers metadata lists; fails the test after
- * timeout_ms. */
-void h_kafka_wait_leaders(const h_env *e, const char *topic, int not_node, int timeout_ms);
+ * timeout_ms. Returns the leader of partition 0 in that same metadata (a
+ * second request may reach a broker whose metadata is older). */
+int h_kafka_wait_leaders(const h_env *e, const char *topic, int not_node, int timeout_ms);
 /* Run one of the release's tools (`kafka.sh tool CLASS --bootstrap-server
  * BROKERS ARGS`; args is shell text, its words trusted): its exit status,
  * stdout into *out (caller frees), stderr appended to DIR/tools.log. */

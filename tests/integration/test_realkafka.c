@@ -171,8 +171,7 @@ static void kill_leader(ride *r) {
     ck_assert_msg(leader >= 1 && leader <= r->e.kafka_nodes, "no leader of %s [0]: %d",
                   STREAM_TOPIC, leader);
     h_kafka_node_stop(&r->e, leader, SIGKILL);
-    h_kafka_wait_leaders(&r->e, STREAM_TOPIC, leader, 60000);
-    int now = h_kafka_leader(&r->e, STREAM_TOPIC, 0);
+    int now = h_kafka_wait_leaders(&r->e, STREAM_TOPIC, leader, 60000);
     ck_assert_msg(now >= 1 && now != leader, "leader of %s [0] still %d", STREAM_TOPIC, now);
     fprintf(stderr, "%s: leader %d of %s [0] killed -9, node %d leads after %.1f s\n", r->label,
             leader, STREAM_TOPIC, now, (double)(mono_ms() - t0) / 1000);
