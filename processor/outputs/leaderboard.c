@@ -83,6 +83,14 @@ int cp_publisher_marked(const cp_publisher *p) {
     return 0;
 }
 
+int64_t cp_publisher_next_due(const cp_publisher *p, int64_t now) {
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < p->nboards; i++)
+        if (p->boards[i].dirty && p->boards[i].due_ms < next)
+            next = p->boards[i].due_ms < now ? now : p->boards[i].due_ms;
+    return next;
+}
+
 /* ---- messages ------------------------------------------------------------------ */
 
 char *cp_board_top(char **agents, char **teams, const double *scores, size_t n) {
@@ -330,6 +338,16 @@ done:
     return rc;
 }
 
+/* Redis failed: every board due now waits RETRY_MS (the consumer poll
+ * sleeps until then, cp_publisher_next_due). */
+static void retry_later(cp_publisher *p, int64_t now) {
+    if (p->redis.pending > 0) /* replies out of step */
+        cp_redis_disconnect(&p->redis);
+    for (size_t i = 0; i < p->nboards; i++)
+        if (p->boards[i].dirty && p->boards[i].due_ms <= now)
+            p->boards[i].due_ms = now + RETRY_MS;
+}
+
 int cp_publisher_run(cp_publisher *p) {
     int64_t now = cp_now_mono_ms();
     int published = 0;
@@ -337,13 +355,9 @@ int cp_publisher_run(cp_publisher *p) {
         cp_board_state *b = &p->boards[i];
         if (!b->dirty || b->due_ms > now)
             continue;
-        if (cp_redis_ensure(&p->redis) != 0)
-            return -1;
-        int rc = publish(p, b, now);
+        int rc = cp_redis_ensure(&p->redis) != 0 ? -1 : publish(p, b, now);
         if (rc < 0) {
-            if (p->redis.pending > 0) /* replies out of step */
-                cp_redis_disconnect(&p->redis);
-            b->due_ms = now + RETRY_MS;
+            retry_later(p, now);
             return -1;
         }
         published += rc;
