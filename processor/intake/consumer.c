@@ -337,11 +337,13 @@ static void service(cp_consumer *c) {
 
 /* ---- setup and teardown ------------------------------------------------- */
 
-/* Defaults tuned for latency on real Kafka (README "Configuration"): a
- * fetch is held by the broker at most 10 ms (librdkafka's 500 ms showed up
- * as a median of about 900 ms from event to reward on Kafka 3.9 at 500
- * events/s, tests/bench/bench_latency.c), and no Nagle delay on the
- * socket; at the cost of about 100 fetch requests a second per broker while
+/* Latency defaults (README "Configuration"): a broker holds a fetch at
+ * most 10 ms (librdkafka's default is 500). Real Kafka answers a fetch as
+ * soon as data is there, but a partition that becomes fetchable while a
+ * held fetch is in flight (resumed after a Redis outage, newly assigned)
+ * waits for that fetch to return, and the embedded broker holds every
+ * fetch for the whole wait (README "Embedded broker"). No Nagle delay on
+ * the socket. The cost: about 100 fetch requests a second per broker while
  * the input is idle. */
 static int create_consumer(cp_consumer *c) {
     static const char *const consumer_defaults[] = {"auto.offset.reset",
