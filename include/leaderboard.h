@@ -57,6 +57,10 @@ void cp_publisher_mark(cp_publisher *p, const char *board, int64_t as_of);
 /* Is a board still marked (to publish, or waiting for its interval)? */
 int cp_publisher_marked(const cp_publisher *p);
 
+/* Monotonic ms when the next marked board is due (now when one is due
+ * already), or INT64_MAX when none is marked. */
+int64_t cp_publisher_next_due(const cp_publisher *p, int64_t now);
+
 /* Publish every marked board that is due. Returns the number published,
  * -1 when Redis failed (boards stay marked). */
 int cp_publisher_run(cp_publisher *p);

@@ -69,6 +69,11 @@ void cp_outputs_send(cp_outputs *o, int64_t taken_ms);
  * the dead letters whose backoff passed. now_ms: monotonic. */
 void cp_outputs_service(cp_outputs *o, int64_t now_ms);
 
+/* Monotonic ms when cp_outputs_service() has a board to publish (now
+ * when one is due), INT64_MAX when none waits: the consumer poll sleeps no
+ * longer than that. */
+int64_t cp_outputs_next_due(const cp_outputs *o, int64_t now_ms);
+
 /* On the way out: publish the boards still marked, waiting out their
  * throttle (at most one interval), so wallboards end on the last state. */
 void cp_outputs_publish_remaining(cp_outputs *o);

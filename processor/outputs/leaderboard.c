@@ -6,6 +6,10 @@
  * produced or not delivered is left there and produced again at the next
  * assignment (cp_publisher_recover).
  *
+ * The boards due are published together, in three pipelined round trips
+ * (read back, the "all" boards' teams, compare-and-set), so the consumer
+ * loop waits on Redis three times per pass, not three times per board.
+ *
  * Redis errors: an error reply (NOSCRIPT after a SCRIPT FLUSH, BUSY, ...)
  * leaves the board marked and retried after RETRY_MS; the connection is
  * kept when its replies are in step, and cp_redis_ensure() loads the
@@ -26,6 +30,7 @@
 
 #define CAS_RETRY_MS 50
 #define RETRY_MS     200 /* after a Redis error */
+#define PUBLISH_MAX  64  /* boards read back per pipelined pass */
 
 typedef struct board_token {
     cp_delivery d; /* must stay first */
@@ -81,6 +86,14 @@ int cp_publisher_marked(const cp_publisher *p) {
         if (p->boards[i].dirty)
             return 1;
     return 0;
+}
+
+int64_t cp_publisher_next_due(const cp_publisher *p, int64_t now) {
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < p->nboards; i++)
+        if (p->boards[i].dirty && p->boards[i].due_ms < next)
+            next = p->boards[i].due_ms < now ? now : p->boards[i].due_ms;
+    return next;
 }
 
 /* ---- messages ------------------------------------------------------------------ */
@@ -161,87 +174,117 @@ char *cp_board_message(const cp_config *cfg, const char *board, int64_t as_of, l
 
 /* ---- publishing ------------------------------------------------------------------ */
 
-typedef struct board_read {
+/* One due board in a publishing pass: what was read, and what was sent. */
+typedef struct board_job {
+    cp_board_state *b;
     char scope_team[CP_AGENT_ID_MAX + 1]; /* a team board's team */
     redisReply *top, *size, *state, *teams;
     char **agents, **teams_of;
     double *scores;
     size_t n;
-} board_read;
+    char *canon, *json; /* the canonical top and the message, when publishing */
+    long long seq;      /* the seq read; the message gets seq + 1 */
+    int failed, cas_sent, cas_ok;
+} board_job;
 
-static void free_read(board_read *r) {
-    if (r->top)
-        freeReplyObject(r->top);
-    if (r->size)
-        freeReplyObject(r->size);
-    if (r->state)
-        freeReplyObject(r->state);
-    if (r->teams)
-        freeReplyObject(r->teams);
-    free(r->agents);
-    free(r->teams_of);
-    free(r->scores);
+static void free_job(board_job *j) {
+    redisReply *replies[] = {j->top, j->size, j->state, j->teams};
+    for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++)
+        if (replies[i])
+            freeReplyObject(replies[i]);
+    free(j->agents);
+    free(j->teams_of);
+    free(j->scores);
+    free(j->canon);
+    free(j->json);
 }
 
 static const char *str_of(const redisReply *r) {
     return r && r->type == REDIS_REPLY_STRING ? r->str : NULL;
 }
 
-/* The board's top entries, size, publish state and (board "all") teams. */
-static int read_board(cp_publisher *p, const char *board, board_read *r) {
+/* A failed board waits RETRY_MS; the reason goes to the publisher's err. */
+static void job_failed(cp_publisher *p, board_job *j, int64_t now, const redisReply *reply) {
+    j->failed = 1;
+    j->b->due_ms = now + RETRY_MS;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        snprintf(p->redis.err, sizeof(p->redis.err), "publishing %s: %.400s", j->b->board,
+                 reply->str);
+}
+
+static void append_read(cp_publisher *p, const char *board) {
     const char *pre = p->cfg->redis_prefix;
-    memset(r, 0, sizeof(*r));
     cp_redis_appendf(&p->redis, "ZREVRANGE %slb:%s 0 %d WITHSCORES", pre, board, p->cfg->top_n - 1);
     cp_redis_appendf(&p->redis, "ZCARD %slb:%s", pre, board);
     cp_redis_appendf(&p->redis, "HMGET %slbpub:%s seq top at", pre, board);
-    if (!(r->top = cp_redis_read(&p->redis)) || !(r->size = cp_redis_read(&p->redis)) ||
-        !(r->state = cp_redis_read(&p->redis)))
+}
+
+/* The board's top entries, size and publish state: 0, 1 when they are
+ * not what was asked for (an error reply), -1 when the connection broke. */
+static int read_board(cp_publisher *p, board_job *j) {
+    if (!(j->top = cp_redis_read(&p->redis)) || !(j->size = cp_redis_read(&p->redis)) ||
+        !(j->state = cp_redis_read(&p->redis)))
         return -1;
-    if (r->top->type != REDIS_REPLY_ARRAY || r->state->type != REDIS_REPLY_ARRAY ||
-        r->state->elements != 3)
-        return -1;
-    r->n = r->top->elements / 2;
-    r->agents = calloc(r->n + 1, sizeof(char *));
-    r->teams_of = calloc(r->n + 1, sizeof(char *));
-    r->scores = calloc(r->n + 1, sizeof(double));
-    if (!r->agents || !r->teams_of || !r->scores)
-        return -1;
-    for (size_t i = 0; i < r->n; i++) {
-        r->agents[i] = r->top->element[2 * i]->str;
-        r->scores[i] = strtod(r->top->element[2 * i + 1]->str, NULL);
+    if (j->top->type != REDIS_REPLY_ARRAY || j->state->type != REDIS_REPLY_ARRAY ||
+        j->state->elements != 3)
+        return 1;
+    j->n = j->top->elements / 2;
+    j->agents = calloc(j->n + 1, sizeof(char *));
+    j->teams_of = calloc(j->n + 1, sizeof(char *));
+    j->scores = calloc(j->n + 1, sizeof(double));
+    if (!j->agents || !j->teams_of || !j->scores)
+        return 1;
+    for (size_t i = 0; i < j->n; i++) {
+        j->agents[i] = j->top->element[2 * i]->str;
+        j->scores[i] = strtod(j->top->element[2 * i + 1]->str, NULL);
+        j->teams_of[i] = "";
     }
-    if (strncmp(board, "team:", 5) == 0) { /* the scope's team */
-        const char *colon = strrchr(board, ':');
-        snprintf(r->scope_team, sizeof(r->scope_team), "%.*s", (int)(colon - board - 5), board + 5);
-        for (size_t i = 0; i < r->n; i++)
-            r->teams_of[i] = r->scope_team;
-        return 0;
+    if (strncmp(j->b->board, "team:", 5) == 0) { /* the scope's team */
+        const char *colon = strrchr(j->b->board, ':');
+        snprintf(j->scope_team, sizeof(j->scope_team), "%.*s", (int)(colon - j->b->board - 5),
+                 j->b->board + 5);
+        for (size_t i = 0; i < j->n; i++)
+            j->teams_of[i] = j->scope_team;
     }
-    if (r->n > 0) {
-        const char **argv = calloc(r->n + 2, sizeof(char *));
-        size_t *lens = calloc(r->n + 2, sizeof(size_t));
-        char key[96];
-        if (!argv || !lens) {
-            free(argv);
-            free(lens);
-            return -1;
-        }
-        snprintf(key, sizeof(key), "%sagent-teams", pre);
-        argv[0] = "HMGET";
-        argv[1] = key;
-        for (size_t i = 0; i < r->n; i++)
-            argv[i + 2] = r->agents[i];
-        for (size_t i = 0; i < r->n + 2; i++)
-            lens[i] = strlen(argv[i]);
-        cp_redis_append(&p->redis, (int)r->n + 2, argv, lens);
+    return 0;
+}
+
+/* Board "all": its entries' teams (HMGET agent-teams). 0, or -1 out of memory. */
+static int append_teams(cp_publisher *p, board_job *j) {
+    const char **argv = calloc(j->n + 2, sizeof(char *));
+    size_t *lens = calloc(j->n + 2, sizeof(size_t));
+    char key[96];
+    if (!argv || !lens) {
         free(argv);
         free(lens);
-        if (!(r->teams = cp_redis_read(&p->redis)) || r->teams->type != REDIS_REPLY_ARRAY)
-            return -1;
+        return -1;
     }
-    for (size_t i = 0; i < r->n; i++) {
-        const char *t = r->teams && i < r->teams->elements ? str_of(r->teams->element[i]) : NULL;
-        r->teams_of[i] = (char *)(t ? t : "");
+    snprintf(key, sizeof(key), "%sagent-teams", p->cfg->redis_prefix);
+    argv[0] = "HMGET";
+    argv[1] = key;
+    for (size_t i = 0; i < j->n; i++)
+        argv[i + 2] = j->agents[i];
+    for (size_t i = 0; i < j->n + 2; i++)
+        lens[i] = strlen(argv[i]);
+    cp_redis_append(&p->redis, (int)j->n + 2, argv, lens);
+    free(argv);
+    free(lens);
+    return 0;
+}
+
+static int needs_teams(const board_job *j) {
+    return !j->failed && j->n > 0 && strncmp(j->b->board, "team:", 5) != 0;
+}
+
+/* 0, 1 an error reply, -1 the connection broke. */
+static int read_teams(cp_publisher *p, board_job *j) {
+    if (!(j->teams = cp_redis_read(&p->redis)))
+        return -1;
+    if (j->teams->type != REDIS_REPLY_ARRAY)
+        return 1;
+    for (size_t i = 0; i < j->n; i++) {
+        const char *t = i < j->teams->elements ? str_of(j->teams->element[i]) : NULL;
+        j->teams_of[i] = (char *)(t ? t : "");
     }
     return 0;
 }
@@ -264,91 +307,170 @@ static void produce(cp_publisher *p, const char *board, long long seq, const cha
     p->in_flight++;
 }
 
-/* 1 published, 0 nothing to do (or not yet), -1 Redis failed. */
-static int publish(cp_publisher *p, cp_board_state *b, int64_t now) {
-    board_read r;
-    int rc = -1;
-    char key[CP_BOARD_ID_MAX + 80];
-    if (read_board(p, b->board, &r) != 0)
-        goto done;
-    const char *seq_s = str_of(r.state->element[0]), *prev = str_of(r.state->element[1]);
-    const char *at_s = str_of(r.state->element[2]);
-    long long seq = seq_s ? atoll(seq_s) : 0;
-    int64_t wall = cp_now_wall_ms(), at = at_s ? atoll(at_s) : 0;
-    char *top = cp_board_top(r.agents, r.teams_of, r.scores, r.n);
-    if (!top)
-        goto done;
-    rc = 0;
-    int64_t wait_ms;
+/* Decide on a board read back: unchanged (unmarked), later (its turn
+ * comes), or now: the compare-and-set that takes the next seq is appended
+ * (SADD lbpub-boards, board_publish.lua). */
+static void decide(cp_publisher *p, board_job *j, int64_t now, int64_t wall) {
+    cp_board_state *b = j->b;
+    const char *seq_s = str_of(j->state->element[0]), *prev = str_of(j->state->element[1]);
+    const char *at_s = str_of(j->state->element[2]);
+    int64_t at = at_s ? atoll(at_s) : 0, wait_ms;
+    j->seq = seq_s ? atoll(seq_s) : 0;
+    if (!(j->canon = cp_board_top(j->agents, j->teams_of, j->scores, j->n))) {
+        job_failed(p, j, now, NULL);
+        return;
+    }
     cp_publish_verdict v =
-        cp_publish_decide(seq, top, prev, wall, at, p->cfg->publish_interval_ms, &wait_ms);
+        cp_publish_decide(j->seq, j->canon, prev, wall, at, p->cfg->publish_interval_ms, &wait_ms);
     if (v == CP_PUBLISH_UNCHANGED) {
         b->dirty = 0; /* nothing a wallboard would see */
         p->unchanged++;
-    } else if (v == CP_PUBLISH_LATER) {
-        b->due_ms = now + wait_ms;
-    } else {
-        char *json = cp_board_message(p->cfg, b->board, b->as_of, seq + 1,
-                                      r.size->type == REDIS_REPLY_INTEGER ? r.size->integer : 0,
-                                      r.agents, r.teams_of, r.scores, r.n, prev ? prev : "");
-        char seqbuf[24], atbuf[24];
-        snprintf(key, sizeof(key), "%slbpub:%s", p->cfg->redis_prefix, b->board);
-        snprintf(seqbuf, sizeof(seqbuf), "%lld", seq);
-        snprintf(atbuf, sizeof(atbuf), "%lld", (long long)wall);
-        const char *argv[] = {"1", key, seqbuf, top, atbuf, json ? json : "{}"};
-        size_t lens[6];
-        for (int i = 0; i < 6; i++)
-            lens[i] = strlen(argv[i]);
-        cp_redis_appendf(&p->redis, "SADD %slbpub-boards %s", p->cfg->redis_prefix, b->board);
-        cp_redis_append_script(&p->redis, &cp_lua_board_publish, 6, argv, lens);
-        redisReply *added = cp_redis_read(&p->redis),
-                   *cas = added ? cp_redis_read(&p->redis) : NULL;
-        if (!cas) {
-            rc = -1;
-        } else if (cas->type == REDIS_REPLY_ERROR) { /* NOSCRIPT, BUSY, ...: retried */
-            snprintf(p->redis.err, sizeof(p->redis.err), "publishing %s: %.400s", b->board,
-                     cas->str);
-            rc = -1;
-        } else if (cas->type == REDIS_REPLY_INTEGER && cas->integer == seq + 1 && json) {
-            produce(p, b->board, seq + 1, json);
-            b->dirty = 0;
-            b->due_ms = now + p->cfg->publish_interval_ms;
-            p->published++;
-            rc = 1;
-        } else {
-            b->due_ms = now + CAS_RETRY_MS; /* another process published: read again */
-        }
-        if (added)
-            freeReplyObject(added);
-        if (cas)
-            freeReplyObject(cas);
-        free(json);
+        return;
     }
-    free(top);
-done:
-    free_read(&r);
+    if (v == CP_PUBLISH_LATER) {
+        b->due_ms = now + wait_ms;
+        return;
+    }
+    j->json = cp_board_message(p->cfg, b->board, b->as_of, j->seq + 1,
+                               j->size->type == REDIS_REPLY_INTEGER ? j->size->integer : 0,
+                               j->agents, j->teams_of, j->scores, j->n, prev ? prev : "");
+    if (!j->json) {
+        job_failed(p, j, now, NULL);
+        return;
+    }
+    char key[CP_BOARD_ID_MAX + 80], seqbuf[24], atbuf[24];
+    snprintf(key, sizeof(key), "%slbpub:%s", p->cfg->redis_prefix, b->board);
+    snprintf(seqbuf, sizeof(seqbuf), "%lld", j->seq);
+    snprintf(atbuf, sizeof(atbuf), "%lld", (long long)wall);
+    const char *argv[] = {"1", key, seqbuf, j->canon, atbuf, j->json};
+    size_t lens[6];
+    for (int i = 0; i < 6; i++)
+        lens[i] = strlen(argv[i]);
+    cp_redis_appendf(&p->redis, "SADD %slbpub-boards %s", p->cfg->redis_prefix, b->board);
+    cp_redis_append_script(&p->redis, &cp_lua_board_publish, 6, argv, lens);
+    j->cas_sent = 1;
+}
+
+/* The compare-and-set's answer: 0, 1 an error reply, -1 the connection broke. */
+static int read_cas(cp_publisher *p, board_job *j, int64_t now) {
+    redisReply *added = cp_redis_read(&p->redis), *cas = added ? cp_redis_read(&p->redis) : NULL;
+    int rc = 0;
+    if (!cas) {
+        rc = -1;
+    } else if (cas->type == REDIS_REPLY_ERROR) { /* NOSCRIPT, BUSY, ...: retried */
+        job_failed(p, j, now, cas);
+        rc = 1;
+    } else if (cas->type == REDIS_REPLY_INTEGER && cas->integer == j->seq + 1) {
+        j->cas_ok = 1;
+        j->b->dirty = 0;
+        j->b->due_ms = now + p->cfg->publish_interval_ms;
+        p->published++;
+    } else {
+        j->b->due_ms = now + CAS_RETRY_MS; /* another process published: read again */
+    }
+    if (added)
+        freeReplyObject(added);
+    if (cas)
+        freeReplyObject(cas);
     return rc;
+}
+
+/* Read one reply (or group) per job that sent it, in order. -1 when the
+ * connection broke (the rest is not read), else the number of jobs whose
+ * reply was an error (those are marked failed). */
+typedef int (*job_reader)(cp_publisher *p, board_job *j, int64_t now);
+
+static int read_board_job(cp_publisher *p, board_job *j, int64_t now) {
+    int rc = read_board(p, j);
+    if (rc > 0)
+        job_failed(p, j, now, j->top && j->top->type == REDIS_REPLY_ERROR ? j->top : j->state);
+    return rc;
+}
+
+static int read_teams_job(cp_publisher *p, board_job *j, int64_t now) {
+    if (!needs_teams(j))
+        return 0;
+    int rc = read_teams(p, j);
+    if (rc > 0)
+        job_failed(p, j, now, j->teams);
+    return rc;
+}
+
+static int read_cas_job(cp_publisher *p, board_job *j, int64_t now) {
+    return j->cas_sent ? read_cas(p, j, now) : 0;
+}
+
+static int read_all(cp_publisher *p, board_job *jobs, size_t n, int64_t now, job_reader fn) {
+    int errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = fn(p, &jobs[i], now);
+        if (rc < 0)
+            return -1;
+        errors += rc;
+    }
+    return errors;
+}
+
+/* One pass over at most PUBLISH_MAX due boards, in three pipelined round
+ * trips: read them all, read the teams of the "all" boards, send the
+ * compare-and-sets; the messages are produced once every reply is read
+ * (a delivery report served meanwhile uses this connection). */
+static int publish_due(cp_publisher *p, board_job *jobs, size_t n, int64_t now) {
+    int64_t wall = cp_now_wall_ms();
+    int errors = 0, rc, published = 0;
+    for (size_t i = 0; i < n; i++)
+        append_read(p, jobs[i].b->board);
+    if ((rc = read_all(p, jobs, n, now, read_board_job)) < 0)
+        return -1;
+    errors += rc;
+    for (size_t i = 0; i < n; i++)
+        if (needs_teams(&jobs[i]) && append_teams(p, &jobs[i]) != 0)
+            cp_redis_fail_unsent(&p->redis, "out of memory reading a board's teams");
+    if ((rc = read_all(p, jobs, n, now, read_teams_job)) < 0)
+        return -1;
+    errors += rc;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i].failed)
+            decide(p, &jobs[i], now, wall);
+    rc = read_all(p, jobs, n, now, read_cas_job);
+    for (size_t i = 0; i < n; i++) /* those confirmed, even if a later reply broke */
+        if (jobs[i].cas_ok) {
+            produce(p, jobs[i].b->board, jobs[i].seq + 1, jobs[i].json);
+            published++;
+        }
+    if (rc < 0)
+        return -1;
+    return errors + rc > 0 ? -1 : published;
+}
+
+/* Redis failed: every board due now waits RETRY_MS (the consumer poll
+ * sleeps until then, cp_publisher_next_due). */
+static void retry_later(cp_publisher *p, int64_t now) {
+    if (p->redis.pending > 0) /* replies out of step */
+        cp_redis_disconnect(&p->redis);
+    for (size_t i = 0; i < p->nboards; i++)
+        if (p->boards[i].dirty && p->boards[i].due_ms <= now)
+            p->boards[i].due_ms = now + RETRY_MS;
 }
 
 int cp_publisher_run(cp_publisher *p) {
     int64_t now = cp_now_mono_ms();
-    int published = 0;
-    for (size_t i = 0; i < p->nboards; i++) {
-        cp_board_state *b = &p->boards[i];
-        if (!b->dirty || b->due_ms > now)
-            continue;
-        if (cp_redis_ensure(&p->redis) != 0)
-            return -1;
-        int rc = publish(p, b, now);
-        if (rc < 0) {
-            if (p->redis.pending > 0) /* replies out of step */
-                cp_redis_disconnect(&p->redis);
-            b->due_ms = now + RETRY_MS;
-            return -1;
+    board_job jobs[PUBLISH_MAX];
+    size_t n = 0;
+    int rc;
+    for (size_t i = 0; i < p->nboards && n < PUBLISH_MAX; i++)
+        if (p->boards[i].dirty && p->boards[i].due_ms <= now) {
+            memset(&jobs[n], 0, sizeof(jobs[n]));
+            jobs[n++].b = &p->boards[i];
         }
-        published += rc;
-    }
-    return published;
+    if (n == 0)
+        return 0;
+    rc = cp_redis_ensure(&p->redis) != 0 ? -1 : publish_due(p, jobs, n, now);
+    if (rc < 0)
+        retry_later(p, now);
+    for (size_t i = 0; i < n; i++)
+        free_job(&jobs[i]);
+    return rc;
 }
 
 /* Produce the pending message of each board whose state reply (NULL for

@@ -75,6 +75,10 @@ void cp_outputs_service(cp_outputs *o, int64_t now_ms) {
     cp_deadletter_service(&o->dl, now_ms);
 }
 
+int64_t cp_outputs_next_due(const cp_outputs *o, int64_t now_ms) {
+    return cp_publisher_next_due(&o->boards, now_ms);
+}
+
 void cp_outputs_publish_remaining(cp_outputs *o) {
     int64_t deadline = cp_now_mono_ms() + o->cfg->publish_interval_ms + 500;
     for (;;) {

@@ -19,9 +19,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         d->on_delivery(d, rkm);
 }
 
+/* Outputs leave at once (linger.ms=0, no Nagle delay on the socket):
+ * they come in bursts after each stored batch, which batch by themselves
+ * while a request is in flight. */
 rd_kafka_t *cp_producer_new(const cp_config *cfg, char *err, size_t errsz) {
-    static const char *const defaults[] = {"enable.idempotence", "true",    "linger.ms", "0",
-                                           "message.max.bytes",  "2000000", NULL};
+    static const char *const defaults[] = {
+        "enable.idempotence",   "true", "linger.ms", "0", "message.max.bytes", "2000000",
+        "socket.nagle.disable", "true", NULL};
     rd_kafka_conf_t *conf = cp_kafka_conf(cfg, defaults, NULL, err, errsz);
     if (!conf)
         return NULL;

@@ -10,7 +10,10 @@
  *   tiers of their scores; prev_rank equal to the rank in the board's
  *   previous message; a changed top each time; no two within the
  *   throttle interval;
- * - the last message of each board equals the board in Redis now. */
+ * - the last message of each board equals the board in Redis now.
+ *
+ * And a board whose publish state answers with an error holds back only
+ * itself, and goes out once it is readable again. */
 #include <check.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -277,11 +280,82 @@ START_TEST(test_boards_and_updates_equal_oracle) {
 }
 END_TEST
 
+/* The last message of board on the topic, or NULL (caller frees). */
+static json_t *last_message(h_env *e, const char *board) {
+    boards bs;
+    json_t *last = NULL;
+    read_boards(e, &bs);
+    for (size_t i = 0; i < bs.n; i++)
+        if (strcmp(bs.b[i].board, board) == 0)
+            last = json_incref(bs.b[i].v[bs.b[i].n - 1]);
+    free_boards(&bs);
+    return last;
+}
+
+/* Wait for a message of board showing `want` entries (its last one). */
+static json_t *wait_message(h_env *e, const char *board, size_t want, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 250) {
+        json_t *m = last_message(e, board);
+        if (m && json_array_size(entries(m)) == want)
+            return m;
+        json_decref(m);
+        h_sleep_ms(250);
+    }
+    return NULL;
+}
+
+/* A board whose publish state answers with an error (a key of the wrong
+ * type) waits and is tried again; the boards published in the same pass
+ * go out all the same. */
+START_TEST(test_board_error_holds_back_only_its_board) {
+    h_env e;
+    h_proc run;
+    char out[256], ev[512];
+    h_env_start(&e, 2);
+    rd_kafka_t *p = h_producer(&e);
+    ck_assert_int_eq(h_redis_cmd(&e, 2000, out, sizeof(out), "SET cp:lbpub:team:t1:15m broken"), 0);
+    int64_t ts = h_now_ms() - 60000;
+    for (int i = 0; i < 12; i++) { /* 2 agents per team, 3 handled calls each */
+        char agent[8];
+        snprintf(agent, sizeof(agent), "a%d", i % 4);
+        int n = snprintf(ev, sizeof(ev),
+                         "{\"event_id\":\"e%d\",\"type\":\"call_ended\",\"agent_id\":\"%s\","
+                         "\"team_id\":\"t%d\",\"ts\":%lld,\"call_id\":\"c%d\",\"talk_s\":100}",
+                         i, agent, i % 2 + 1, (long long)(ts + i), i);
+        h_produce(p, "call-events", agent, strlen(agent), ev, (size_t)n, NULL, NULL);
+    }
+    h_run_start(&e, &run,
+                h_write_config(&e, "c.json",
+                               "{\"kafka\":{\"properties\":{\"session.timeout.ms\":\"6000\","
+                               "\"heartbeat.interval.ms\":\"500\"}}}"),
+                "boards-error", "run");
+    json_t *t2 = wait_message(&e, "team:t2:15m", 2, 30000);
+    json_t *all = wait_message(&e, "all:15m", 4, 5000);
+    ck_assert_msg(t2 && all, "the boards beside the broken one were not published");
+    h_sleep_ms(1500); /* several retries of the broken board */
+    ck_assert_msg(!last_message(&e, "team:t1:15m"), "a board published past an error reply");
+    ck_assert_int_eq(h_redis_cmd(&e, 2000, out, sizeof(out), "DEL cp:lbpub:team:t1:15m"), 0);
+    json_t *t1 = wait_message(&e, "team:t1:15m", 2, 10000);
+    ck_assert_msg(t1, "the board was not published once its state was readable again");
+    ck_assert_int_eq(json_integer_value(json_object_get(t1, "seq")), 1);
+    json_decref(t1);
+    json_decref(t2);
+    json_decref(all);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    rd_kafka_destroy(p);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *boards_suite(void) {
     Suite *s = suite_create("boards");
     TCase *tc = tcase_create("oracle");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_boards_and_updates_equal_oracle);
     suite_add_tcase(s, tc);
+    TCase *errors = tcase_create("errors");
+    tcase_set_timeout(errors, 120);
+    tcase_add_test(errors, test_board_error_holds_back_only_its_board);
+    suite_add_tcase(s, errors);
     return s;
 }

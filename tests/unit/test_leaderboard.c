@@ -58,6 +58,31 @@ START_TEST(test_publish_decide) {
 END_TEST
 
 /* Scores that round to the same tenth make the same top; others do not. */
+/* The consumer poll sleeps until the next marked board is due, no longer. */
+START_TEST(test_next_due_is_the_earliest_marked_board) {
+    cp_config cfg;
+    cp_publisher p;
+    char err[256];
+    cp_config_defaults(&cfg);
+    ck_assert_int_eq(cp_publisher_init(&p, &cfg, NULL, err, sizeof(err)), 0);
+    ck_assert(cp_publisher_next_due(&p, 1000) == INT64_MAX); /* nothing marked */
+    cp_publisher_mark(&p, "all:15m", 1);
+    cp_publisher_mark(&p, "team:t1:15m", 1);
+    cp_publisher_mark(&p, "team:t2:15m", 1);
+    p.boards[0].due_ms = 1600; /* waiting out its interval */
+    p.boards[1].due_ms = 1300;
+    p.boards[2].due_ms = 1100;
+    p.boards[2].dirty = 0; /* published: not waited for */
+    ck_assert(cp_publisher_next_due(&p, 1000) == 1300);
+    p.boards[1].due_ms = 0; /* due already: now */
+    ck_assert(cp_publisher_next_due(&p, 1000) == 1000);
+    p.boards[0].dirty = p.boards[1].dirty = 0;
+    ck_assert(cp_publisher_next_due(&p, 1000) == INT64_MAX);
+    cp_publisher_free(&p);
+    cp_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_top_compares_scores_to_a_tenth) {
     char *agents[] = {"a1", "a2"}, *teams[] = {"t1", ""};
     double s1[] = {91.04, 80.0}, s2[] = {91.01, 80.04}, s3[] = {91.06, 80.0};
@@ -288,6 +313,7 @@ Suite *leaderboard_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_publish_decide, 0,
                         (int)(sizeof(decisions) / sizeof(decisions[0])));
+    tcase_add_test(tc, test_next_due_is_the_earliest_marked_board);
     tcase_add_test(tc, test_top_compares_scores_to_a_tenth);
     tcase_add_test(tc, test_message_prev_rank_and_fields);
     tcase_add_test(tc, test_message_first_and_prefix_ids);
