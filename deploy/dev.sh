@@ -188,11 +188,10 @@ cmd_demo() {
         DEMO_PIDS+=($!)
         for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
         brokers=$(cat "$dir/bootstrap")
-        # the embedded broker holds every fetch for fetch.wait.max.ms even when
-        # data waits (README, "Embedded broker"): ask it to hold them briefly
+        # the embedded broker re-forms a group only after session.timeout.ms
+        # (README, "Embedded broker")
         cat >"$dir/config.json" <<JSON
-{"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
-                          "fetch.wait.max.ms": "10"}}}
+{"kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}}}
 JSON
     fi
     log "broker at $brokers"
