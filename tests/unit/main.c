@@ -1,5 +1,6 @@
 /* main.c -- runs every unit test suite; exit status 0 when all pass. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "suites.h"
@@ -27,7 +28,11 @@ int main(void) {
     srunner_add_suite(sr, agentlayout_suite());
     srunner_add_suite(sr, kindstate_suite());
     srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
+    int ran = srunner_ntests_run(sr), failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    if (ran == 0) { /* CK_RUN_SUITE or CK_RUN_CASE matched nothing: not a pass */
+        fprintf(stderr, "unit_tests: no test case ran\n");
+        return 2;
+    }
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
