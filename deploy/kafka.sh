@@ -8,6 +8,8 @@
 #       partitions (default 4; leaderboard-updates, queue-updates and
 #       agent-states compacted), prints bootstrap=HOST:PORT[,...] on stdout
 #       once a client can produce to them, and returns with them running
+#       (DIR may hold a stopped cluster: its data is removed, every up starts
+#       a fresh one)
 #   deploy/kafka.sh down --dir DIR
 #       stops them (SIGTERM, then SIGKILL after 30 s)
 #   deploy/kafka.sh fetch
@@ -117,6 +119,7 @@ up() {
     command -v java >/dev/null || die "a JDK (java 17) is needed"
     fetch
     mkdir -p "$DIR"
+    rm -rf "$DIR"/node-* "$DIR/bootstrap" # a stopped cluster's data: every up starts afresh
     cat >"$DIR/log4j.properties" <<'LOG'
 log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -138,7 +141,7 @@ LOG
         write_config "$i" "${ports[$(( i - 1 ))]}" "${ports[$(( BROKERS + i - 1 ))]}" "$voters" "$BROKERS"
         kafka_java kafka.tools.StorageTool format -t "$cluster" \
             -c "$DIR/node-$i/server.properties" >"$DIR/node-$i/format.log" 2>&1 ||
-            die "formatting node $i failed (see $DIR/node-$i/format.log)"
+            { down; die "formatting node $i failed (see $DIR/node-$i/format.log)"; }
         : >"$DIR/node-$i/kafka.log"
         launch "$i"
     done
@@ -153,11 +156,18 @@ LOG
     echo "bootstrap=$bootstrap"
 }
 
+# Whether pid $1 is one of our brokers (a pid left in a file after a crash
+# or a reboot may name another process by now).
+broker_pid() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q ' kafka\.Kafka '; }
+
 down() {
     [ -n "${DIR:-}" ] || usage
-    [ -f "$DIR/pids" ] || return 0
-    local pids
-    pids=$(cat "$DIR/pids")
+    if [ ! -f "$DIR/pids" ]; then
+        echo "kafka.sh: no running cluster in $DIR" >&2
+        return 0
+    fi
+    local pids="" p
+    for p in $(cat "$DIR/pids"); do broker_pid "$p" && pids+=" $p"; done
     for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
     for _ in $(seq 1 300); do
         local alive=0
@@ -232,7 +242,7 @@ cmd=${1:-}
 if [ "$cmd" = tool ]; then
     [ $# -ge 1 ] || die "usage: kafka.sh tool CLASS [ARGS...]"
     fetch
-    exec java -Xms64m -Xmx256m -cp "$LIBS/*" "$@"
+    exec java -Xms64m -Xmx256m -cp "$LIBS/*" -Dlog4j.configuration="file:$HERE/kafka/tools-log4j.properties" "$@"
 fi
 DIR="" PARTITIONS=4 BROKERS=1 NODE="" SIGNAL=TERM
 while [ $# -gt 0 ]; do

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "produce.h"
 #include "simulate.h"
 #include "wallboard.h"
 
@@ -120,6 +121,25 @@ done:
     return rc;
 }
 
+/* Some properties librdkafka checks only when a client is created (a
+ * SASL mechanism, a TLS file): create the processor's producer, as run
+ * would but with no bootstrap servers (so it connects nowhere), and let it
+ * go at once. The copy shares cfg's properties and is not freed. */
+static int check_kafka_client(const cp_config *cfg, char *err, size_t errsz) {
+    cp_config offline = *cfg;
+    cp_log_level level = cp_rt.log_level;
+    offline.brokers[0] = '\0';
+    cp_rt.log_level = CP_LOG_WARN; /* not its note that it has no servers */
+    char why[CP_ERRBUF];
+    rd_kafka_t *rk = cp_producer_new(&offline, why, sizeof(why));
+    if (rk)
+        rd_kafka_destroy(rk);
+    else
+        snprintf(err, errsz, "kafka.properties: %.*s", (int)(errsz > 20 ? errsz - 20 : 0), why);
+    cp_rt.log_level = level;
+    return rk ? 0 : -1;
+}
+
 static int check_config_main(int argc, char **argv) {
     char err[CP_ERRBUF];
     cp_config cfg;
@@ -127,7 +147,8 @@ static int check_config_main(int argc, char **argv) {
 
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: callpulse check-config FILE\n\n"
-               "Validates FILE (with CALLPULSE_* environment overrides). Exits 0 when valid,\n"
+               "Validates FILE (with CALLPULSE_* environment overrides) and creates the\n"
+               "processor's Kafka producer from it (no connection needed). Exits 0 when valid,\n"
                "2 with one line naming the bad key otherwise. Keys and defaults:\n\n");
         cp_config_print_reference(stdout);
         return 0;
@@ -137,7 +158,8 @@ static int check_config_main(int argc, char **argv) {
         return 2;
     }
     if (cp_config_build(&cfg, argv[1], err, sizeof(err)) != 0 ||
-        cp_config_validate(&cfg, err, sizeof(err)) != 0) {
+        cp_config_validate(&cfg, err, sizeof(err)) != 0 ||
+        check_kafka_client(&cfg, err, sizeof(err)) != 0) {
         cp_cli_error("check-config", err);
         rc = 2;
     } else {

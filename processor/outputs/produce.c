@@ -21,12 +21,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
 
 /* Outputs leave at once (linger.ms=0, no Nagle delay on the socket):
  * they come in bursts after each stored batch, which batch by themselves
- * while a request is in flight. */
+ * while a request is in flight. Idempotence is required, not a default:
+ * without it a retried request may duplicate or reorder a key's messages
+ * (a board's seq order, contract 4); it implies acks=all. */
 rd_kafka_t *cp_producer_new(const cp_config *cfg, char *err, size_t errsz) {
     static const char *const defaults[] = {
-        "enable.idempotence",   "true", "linger.ms", "0", "message.max.bytes", "2000000",
-        "socket.nagle.disable", "true", NULL};
-    rd_kafka_conf_t *conf = cp_kafka_conf(cfg, defaults, NULL, err, errsz);
+        "linger.ms", "0", "message.max.bytes", "2000000", "socket.nagle.disable", "true", NULL};
+    static const char *const required[] = {"enable.idempotence", "true", NULL};
+    rd_kafka_conf_t *conf = cp_kafka_conf(cfg, defaults, required, err, errsz);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

@@ -92,14 +92,19 @@ START_TEST(test_check_config) {
 
     struct {
         const char *json, *key;
-    } bad[] = {{"{\"windows\":{\"lateness\":5}}", "windows.lateness"},
-               {"{\"kafka\":{\"properties\":{\"fetch.wait.max.ms\":\"x\"}}}",
-                "kafka.properties.fetch.wait.max.ms"},
-               {"{\"log\":{\"level\":5}}", "log.level"},
-               {"{\"rewards\":{\"rules\":[{\"id\":\"r\",\"kind\":\"event\",\"event\":"
-                "\"survey\",\"points\":5,\"when\":\"csat >> 5\"}]}}",
-                "rewards.rules[0].when"},
-               {"{\"kafka\":", "bad.json"}};
+    } bad[] = {
+        {"{\"windows\":{\"lateness\":5}}", "windows.lateness"},
+        {"{\"kafka\":{\"properties\":{\"fetch.wait.max.ms\":\"x\"}}}",
+         "kafka.properties.fetch.wait.max.ms"},
+        {"{\"log\":{\"level\":5}}", "log.level"},
+        {"{\"rewards\":{\"rules\":[{\"id\":\"r\",\"kind\":\"event\",\"event\":"
+         "\"survey\",\"points\":5,\"when\":\"csat >> 5\"}]}}",
+         "rewards.rules[0].when"},
+        {"{\"kafka\":{\"properties\":{\"security.protocol\":\"SASL_PLAINTEXT\","
+         "\"sasl.mechanisms\":\"SCRAM-SHA-999\",\"sasl.username\":\"u\",\"sasl.password\":\"p\"}}}",
+         "kafka.properties: cannot create Kafka producer: Unsupported hash function: "
+         "SCRAM-SHA-999"},
+        {"{\"kafka\":", "bad.json"}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "%s/bad.json", e.dir);
         f = fopen(path, "w");

@@ -64,7 +64,8 @@ static void on_b(cp_delivery *d, const rd_kafka_message_t *rkm) {
 }
 
 /* No broker: every message times out, and each report reaches the
- * handle of its own message, with its bytes. */
+ * handle of its own message, with its bytes. A user's
+ * enable.idempotence=false is overridden (the outputs' order needs it). */
 START_TEST(test_each_report_reaches_its_handle) {
     cp_config cfg;
     char err[CP_ERRBUF];
@@ -75,6 +76,11 @@ START_TEST(test_each_report_reaches_its_handle) {
     cfg.kafka_props_n = 2;
     rd_kafka_t *p = cp_producer_new(&cfg, err, sizeof(err));
     ck_assert_msg(p != NULL, "%s", err);
+    char idem[16];
+    size_t idem_len = sizeof(idem);
+    ck_assert_int_eq(rd_kafka_conf_get(rd_kafka_conf(p), "enable.idempotence", idem, &idem_len),
+                     RD_KAFKA_CONF_OK);
+    ck_assert_str_eq(idem, "true");
     test_sender a = {{0, 0}, 0, ""}, b = {{0, 0}, 0, ""};
     test_token ta = {{on_a, &a}, 0}, tb = {{on_b, &b}, 1};
     cp_record ra = {"t", "k", 1, "alpha", 5, NULL}, rb = {"t", NULL, 0, "beta", 4, NULL};
