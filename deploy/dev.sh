@@ -165,7 +165,6 @@ cmd_demo() {
     DEMO_DIR=$dir
     trap demo_cleanup EXIT
     trap 'exit 0' INT TERM
-    started_ms=$(date +%s%3N)
 
     local port
     port=$(free_port)
@@ -205,6 +204,7 @@ JSON
     local processor=$!
     DEMO_PIDS+=($processor)
 
+    started_ms=$(date +%s%3N) # the summary's "after the start": from here
     log "simulator: 60 agents in 6 teams, 3 of them struggling, 1% bad events, 1% duplicates"
     "$bin" simulate --brokers "$brokers" --agents 60 --teams 6 --struggling 3 --rate 300 \
         --bad 0.01 --dup 0.01 ${DEMO_SECONDS:+--duration "$DEMO_SECONDS"} \
