@@ -24,6 +24,15 @@
  * trips and commands per event, agent writes per event, Redis CPU (INFO cpu,
  * user + sys) per event and bytes per agent in Redis. The machine is shared and noisy: each round
  * pairs a baseline with the processors measured right after it. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_ZERO_STATS /* no valgrind headers: BENCH_CALLGRIND counts nothing */
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(what) ((void)(what))
+#endif
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -127,11 +136,11 @@ static int64_t produce_sim(rd_kafka_t *rk, long n, int agents) {
     return last;
 }
 
-static void print_floor(const bench_floor_counts *c, int64_t first, int64_t last) {
-    printf("floor profile: %.2f h of event time, %ld messages (%.0f per agent-hour of floor), "
-           "%.0f bytes each\n",
-           (double)(last - first) / 3.6e6, c->events,
-           (double)c->events / ((double)(last - first) / 3.6e6), (double)c->bytes / c->events);
+static void print_floor(const bench_floor_counts *c, int agents, int64_t first, int64_t last) {
+    double hours = (double)(last - first) / 3.6e6;
+    printf("floor profile: %.2f h of event time, %ld messages (%.1f per agent-hour), %.0f bytes "
+           "each\n",
+           hours, c->events, (double)c->events / agents / hours, (double)c->bytes / c->events);
     printf("  duplicates %.2f %%, arrived behind a later ts of their agent %.2f %%, calls %ld, "
            "of them talking >= 15 min %.2f %%\n",
            100.0 * c->duplicates / c->events, 100.0 * c->out_of_order / c->events, c->calls,
@@ -147,13 +156,18 @@ static int64_t produce_floor(rd_kafka_t *rk, long *n, int agents) {
     char key[32], value[2048];
     size_t len;
     int64_t ts, first = INT64_MAX, last = INT64_MIN;
-    const char *h = getenv("BENCH_FLOOR_HOURS");
+    const char *h = getenv("BENCH_FLOOR_HOURS"), *skip_env = getenv("BENCH_FLOOR_SKIP");
+    long skip = skip_env ? atol(skip_env) : 0;
     bench_floor_params p = {.agents = agents, .seed = 13, .hours = h ? atof(h) : 12};
     p.start_ms = cp_now_wall_ms() - (int64_t)(p.hours * 3.6e6) - END_STEP_MS - 60000;
     bench_floor *f = bench_floor_new(&p);
     if (!f)
         die("out of memory");
     long i = 0;
+    for (long s = 0;
+         s < skip && bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts); s++)
+        ; /* a later part of the shift: the stream starts there */
+    bench_floor_counts_reset(f);
     for (; i < *n && bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts); i++) {
         first = ts < first ? ts : first;
         last = ts > last ? ts : last;
@@ -161,7 +175,7 @@ static int64_t produce_floor(rd_kafka_t *rk, long *n, int agents) {
     }
     bench_floor_counts c;
     bench_floor_counts_get(f, &c);
-    print_floor(&c, first, last);
+    print_floor(&c, agents, first, last);
     bench_floor_free(f);
     *n = i;
     return last;
@@ -405,6 +419,25 @@ static void print_peer(double *peer, double *vs_peer, double *startup, long diff
            mvs >= 3 ? "MET" : "NOT MET");
 }
 
+/* BENCH_CALLGRIND=1 under valgrind --tool=callgrind (tests/bench/
+ * callgrind.sh): the baseline once and callpulse once, the counts of every
+ * thread zeroed before each and dumped under its name after it. */
+static void callgrind_pass(char **argv, long n) {
+    cp_metrics_values v;
+    CALLGRIND_ZERO_STATS;
+    double base = baseline(argv[1], n);
+    CALLGRIND_DUMP_STATS_AT("baseline");
+    flush_redis(argv[2]);
+    CALLGRIND_ZERO_STATS;
+    double proc = processor(argv[1], argv[2], n, 0, &v);
+    CALLGRIND_DUMP_STATS_AT("callpulse");
+    printf("callgrind: %ld events; under valgrind baseline %.0f ev/s, callpulse %.0f ev/s\n", n,
+           base, proc);
+    printf("callgrind: Redis commands per event %.4f, agent writes per event %.4f, "
+           "leaderboard commands per event %.4f\n",
+           (double)v.redis_commands / n, (double)v.agent_writes / n, (double)v.board_ops / n);
+}
+
 /* Step 4 of a round: the do-it-yourself consumer, timed like the peer. */
 static double diy_round(const char *cmd, char **argv, long n, int r, double *redis_s) {
     char err[512];
@@ -453,6 +486,10 @@ int main(int argc, char **argv) {
 
     printf("profile %s\n", profile);
     n = produce(argv[1], n, agents, floor);
+    if (getenv("BENCH_CALLGRIND") && !strcmp(getenv("BENCH_CALLGRIND"), "1")) {
+        callgrind_pass(argv, n);
+        return 0;
+    }
     /* alerts and rewards per round: the same stream must give the same
      * count whatever the batches the fetches made (contract 3) */
     printf("\n%-6s %14s %14s %8s %16s %10s", "round", "baseline ev/s", "callpulse ev/s", "ratio",

@@ -265,7 +265,7 @@ static void make_agents(bench_floor *f) {
         if (i % f->p.team_size == 0)
             team_skill = pick_skill(f);
         a->skill = team_skill;
-        snprintf(a->id, sizeof(a->id), "a%05d", i + 1);
+        snprintf(a->id, sizeof(a->id), "a%04d", i + 1); /* as bench_kpi and simulate name them */
         snprintf(a->team, sizeof(a->team), "%s-t%d", skills[a->skill].queue + 2, team + 1);
         a->multi = a->skill != 0 && yes(f, 0.2);
         a->k = 0.3 + 0.7 * sqrt(uni(f)); /* more good agents than weak ones */
@@ -569,4 +569,8 @@ int bench_floor_next(bench_floor *f, char *key, size_t key_size, char *value, si
 
 void bench_floor_counts_get(const bench_floor *f, bench_floor_counts *out) {
     *out = f->counts;
+}
+
+void bench_floor_counts_reset(bench_floor *f) {
+    memset(&f->counts, 0, sizeof(f->counts));
 }

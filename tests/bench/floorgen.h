@@ -53,4 +53,7 @@ int bench_floor_next(bench_floor *f, char *key, size_t key_size, char *value, si
 
 void bench_floor_counts_get(const bench_floor *f, bench_floor_counts *out);
 
+/* Count from zero again (after skipping to a later part of the shift). */
+void bench_floor_counts_reset(bench_floor *f);
+
 #endif
