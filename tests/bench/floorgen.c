@@ -257,7 +257,9 @@ static int64_t idle_ms(bench_floor *f, int64_t t) {
 }
 
 static void make_agents(bench_floor *f) {
+    /* the last shift ends 5 min (or 1/20) before closing: its log-offs are in */
     double hours_ms = f->p.hours * 3600000.0, shift = hours_ms * 2 / 3;
+    double slack = hours_ms - shift - fmin(300000.0, hours_ms / 20);
     int team_skill = 0;
     for (int i = 0; i < f->p.agents; i++) {
         agent *a = &f->agents[i];
@@ -269,7 +271,7 @@ static void make_agents(bench_floor *f) {
         snprintf(a->team, sizeof(a->team), "%s-t%d", skills[a->skill].queue + 2, team + 1);
         a->multi = a->skill != 0 && yes(f, 0.2);
         a->k = 0.3 + 0.7 * sqrt(uni(f)); /* more good agents than weak ones */
-        int64_t start = f->p.start_ms + (int64_t)((hours_ms - shift) * ((i * 7) % 5) / 4.0);
+        int64_t start = f->p.start_ms + (int64_t)(slack * ((i * 7) % 5) / 4.0);
         a->shift_end = start + (int64_t)shift;
         for (int b = 0; b < 3; b++)
             a->breaks[b] = start + (int64_t)(shift * (b + 1) / 4 + between(f, -0.03, 0.03) * shift);
@@ -318,7 +320,8 @@ static void after_available(bench_floor *f, int i, int64_t t) {
     agent *a = &f->agents[i];
     int64_t next = t + idle_ms(f, t);
     if (next >= a->shift_end)
-        schedule(f, a->shift_end + ms(between(f, 0, 120)), i, S_OFFLINE, 0, 0);
+        schedule(f, (t > a->shift_end ? t : a->shift_end) + ms(between(f, 0, 120)), i, S_OFFLINE, 0,
+                 0); /* at the end of the shift, or of a call that ran past it */
     else if (a->next_break < 3 && next >= a->breaks[a->next_break])
         schedule(f, t + ms(between(f, 5, 60)), i, S_BREAK, 0, a->next_break++);
     else
