@@ -41,4 +41,9 @@ echo "callpulse: top $top functions by own Ir (self), share of the total:"
 awk -v top="$top" '/^-+$/ { sep++; next } sep >= 3 && NF >= 2 && $1 ~ /^[0-9,]+$/ && shown < top {
     print; shown++ }' "$out/callpulse.txt"
 echo
+echo "callpulse: top $top of its own functions by inclusive Ir (with what they call):"
+f=$(grep -l '^desc: Trigger: Client Request: callpulse$' "$out"/cg.out.* | head -1)
+callgrind_annotate --inclusive=yes "$f" | grep -E '/processor/' | head -"$top" |
+    sed -E 's| [^ ]*/processor/| processor/|; s| \[[^]]*\]$||'
+echo
 echo "files: $out (callgrind_annotate --inclusive=yes $out/cg.out.N for inclusive costs)"
