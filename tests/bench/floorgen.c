@@ -294,7 +294,7 @@ bench_floor *bench_floor_new(const bench_floor_params *p) {
     if (f->p.disorder_ms <= 0)
         f->p.disorder_ms = 120000;
     f->end_ms = p->start_ms + (int64_t)(f->p.hours * 3600000.0);
-    f->rng = p->seed * 0x2545F4914F6CDD1DULL + (uint64_t)p->start_ms;
+    f->rng = p->seed * 0x2545F4914F6CDD1DULL; /* the same stream whatever the start */
     f->agents = calloc((size_t)p->agents, sizeof(agent));
     if (!f->agents) {
         free(f);

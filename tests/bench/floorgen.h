@@ -10,7 +10,8 @@
  * twice (the same event_id, a little later) and a bounded disorder (an
  * event may arrive up to disorder_ms after events with a later ts).
  * Calibration against the Anonymous Bank day: floorgen.c's header.
- * Deterministic for a given seed and start time. Pure: no I/O. */
+ * Deterministic for a given seed: the start time only moves the ts (and
+ * the event ids). Pure: no I/O. */
 #ifndef CALLPULSE_BENCH_FLOORGEN_H
 #define CALLPULSE_BENCH_FLOORGEN_H
 

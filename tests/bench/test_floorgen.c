@@ -33,6 +33,7 @@ START_TEST(test_valid_and_every_type) {
     cp_event ev;
     long types[CP_EV_TYPE_COUNT] = {0}, states[CP_STATE_COUNT] = {0}, rfc = 0, n = 0;
     while (bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts)) {
+        value[len] = '\0'; /* for strstr */
         cp_reject r = cp_event_decode(value, len, INT64_MAX / 2, &lim, &ev, detail, sizeof(detail));
         ck_assert_msg(r == CP_OK, "%.*s: %s", (int)len, value, detail);
         ck_assert_str_eq(key, ev.agent_id);
@@ -70,6 +71,7 @@ START_TEST(test_whole_shifts) {
     for (int a = 0; a <= AGENTS; a++)
         earliest[a] = INT64_MAX;
     while (bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts)) {
+        value[len] = '\0'; /* for strstr */
         int a = atoi(key + 1);
         ck_assert(a >= 1 && a <= AGENTS);
         if (ts < earliest[a]) {
@@ -104,6 +106,7 @@ START_TEST(test_duplicates_and_disorder) {
     long n = 0, cap = 200000, behind = 0;
     char(*ids)[48] = calloc((size_t)cap, 48);
     while (bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts)) {
+        value[len] = '\0'; /* for strstr */
         ck_assert_int_lt(n, cap);
         const char *id = strstr(value, "\"event_id\":\"") + 12;
         snprintf(ids[n++], 48, "%.*s", (int)(strchr(id, '"') - id), id);
