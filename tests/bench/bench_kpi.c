@@ -434,8 +434,9 @@ static void callgrind_pass(char **argv, long n) {
     printf("callgrind: %ld events; under valgrind baseline %.0f ev/s, callpulse %.0f ev/s\n", n,
            base, proc);
     printf("callgrind: Redis commands per event %.4f, agent writes per event %.4f, "
-           "leaderboard commands per event %.4f\n",
-           (double)v.redis_commands / n, (double)v.agent_writes / n, (double)v.board_ops / n);
+           "leaderboard commands per event %.4f, events per batch %.1f\n",
+           (double)v.redis_commands / n, (double)v.agent_writes / n, (double)v.board_ops / n,
+           (double)v.batch_events / (double)v.batches);
 }
 
 /* Step 4 of a round: the do-it-yourself consumer, timed like the peer. */
