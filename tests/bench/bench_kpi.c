@@ -3,8 +3,12 @@
  *
  *   bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS] [ROUNDS]
  *
- * Produces EVENTS simulated events (default 1,000,000) of AGENTS agents
- * (default 1000) to the input topic, then ROUNDS times (default 3):
+ * Produces a stream of AGENTS agents (default 1000) to the input topic:
+ * with BENCH_PROFILE unset or "sim", EVENTS events (default 1,000,000) of
+ * `callpulse simulate`'s model (the profile of the earlier figures); with
+ * BENCH_PROFILE=floor, a whole shift of a floor (floorgen.h, BENCH_FLOOR_HOURS
+ * hours, default 12), cut at EVENTS events (default 1,000,000: what the
+ * embedded broker keeps on 64 partitions). Then ROUNDS times (default 3):
  *   1. baseline: one consumer reads every message and parses it with
  *      jansson (json_loadb), nothing else;
  *   2. callpulse: the real consumer loop and engine (in this process, a
@@ -13,11 +17,22 @@
  *      (tests/bench/peers/kstreams, set by run.sh with BENCH_KAFKA=1): the
  *      peer from scratch (a fresh application id, empty state) until every
  *      event is reflected in Redis, then its sums checked against
- *      callpulse's (kpipeer.h);
+ *      callpulse's (kpipeer.h; sim profile only);
+ *   4. when BENCH_DIY_CMD names a do-it-yourself consumer (tests/bench/
+ *      peers/diy_python, set by run.sh): the same way, without the check;
  * and prints events/s of each per round, the median ratios, Redis round
- * trips and commands per event, agent writes per event and bytes per
- * agent in Redis. The machine is shared and noisy: each round pairs a
- * baseline with the processors measured right after it. */
+ * trips and commands per event, agent writes per event, Redis CPU (INFO cpu,
+ * user + sys) per event and bytes per agent in Redis. The machine is shared and noisy: each round
+ * pairs a baseline with the processors measured right after it. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_ZERO_STATS /* no valgrind headers: BENCH_CALLGRIND counts nothing */
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(what) ((void)(what))
+#endif
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -28,6 +43,7 @@
 
 #include "config.h"
 #include "consumer.h"
+#include "floorgen.h"
 #include "kafka_io.h"
 #include "kpipeer.h"
 #include "metrics.h"
@@ -86,17 +102,19 @@ static long produce_end(rd_kafka_t *rk, int64_t ts) {
     return parts;
 }
 
-/* The stream: n simulated events, then produce_end's; returns their count. */
-static long produce(const char *brokers, long n, int agents) {
-    char err[256], key[32], value[2048];
+static void send_event(rd_kafka_t *rk, const char *key, const char *value, size_t len) {
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(key, strlen(key)),
+                             RD_KAFKA_V_VALUE((void *)value, len),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(rk, 10);
+    rd_kafka_poll(rk, 0);
+}
+
+/* n events of `callpulse simulate`'s model; returns the last ts. */
+static int64_t produce_sim(rd_kafka_t *rk, long n, int agents) {
+    char key[32], value[2048];
     size_t len;
-    rd_kafka_conf_t *conf = conf_for(brokers);
-    rd_kafka_conf_set(conf, "linger.ms", "20", err, sizeof(err));
-    rd_kafka_conf_set(conf, "batch.num.messages", "10000", err, sizeof(err));
-    rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, sizeof(err));
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!rk)
-        die(err);
     cp_sim_params p = {.agents = agents,
                        .teams = agents / 20 + 1,
                        .struggling = agents / 50,
@@ -108,23 +126,93 @@ static long produce(const char *brokers, long n, int agents) {
     p.start_ms = cp_now_wall_ms() - span - END_STEP_MS - 60000;
     p.degrade_at_ms = p.start_ms + span / 2;
     cp_sim *sim = cp_sim_new(&p);
-    int64_t t0 = cp_now_mono_ms(), last = p.start_ms;
+    int64_t last = p.start_ms;
     for (long i = 0; i < n; i++) {
         int64_t t = cp_sim_next(sim, key, sizeof(key), value, sizeof(value), &len);
         last = t > last ? t : last;
-        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(key, strlen(key)),
-                                 RD_KAFKA_V_VALUE(value, len),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(rk, 10);
-        rd_kafka_poll(rk, 0);
+        send_event(rk, key, value, len);
     }
+    cp_sim_free(sim);
+    return last;
+}
+
+static void print_floor(const bench_floor_counts *c, int agents, int64_t first, int64_t last) {
+    double hours = (double)(last - first) / 3.6e6;
+    printf("floor profile: %.2f h of event time, %ld messages (%.1f per agent-hour), %.0f bytes "
+           "each\n",
+           hours, c->events, (double)c->events / agents / hours, (double)c->bytes / c->events);
+    printf("  duplicates %.2f %%, arrived behind a later ts of their agent %.2f %%, calls %ld, "
+           "of them talking >= 15 min %.2f %%\n",
+           100.0 * c->duplicates / c->events, 100.0 * c->out_of_order / c->events, c->calls,
+           100.0 * c->long_calls / c->calls);
+    printf(" ");
+    for (int t = 0; t < 8; t++)
+        printf(" %s %.1f %%", bench_floor_type_names[t], 100.0 * c->by_type[t] / c->events);
+    printf("\n");
+}
+
+/* The floor profile, cut at n messages; returns the last ts, *n the count. */
+static int64_t produce_floor(rd_kafka_t *rk, long *n, int agents) {
+    char key[32], value[2048];
+    size_t len;
+    int64_t ts, first = INT64_MAX, last = INT64_MIN;
+    const char *h = getenv("BENCH_FLOOR_HOURS"), *skip_env = getenv("BENCH_FLOOR_SKIP");
+    long skip = skip_env ? atol(skip_env) : 0;
+    bench_floor_params p = {.agents = agents, .seed = 13, .hours = h ? atof(h) : 12};
+    p.start_ms = cp_now_wall_ms() - (int64_t)(p.hours * 3.6e6) - END_STEP_MS - 60000;
+    bench_floor *f = bench_floor_new(&p);
+    if (!f)
+        die("out of memory");
+    long i = 0;
+    for (long s = 0;
+         s < skip && bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts); s++)
+        ; /* a later part of the shift: the stream starts there */
+    bench_floor_counts_reset(f);
+    for (; i < *n && bench_floor_next(f, key, sizeof(key), value, sizeof(value), &len, &ts); i++) {
+        first = ts < first ? ts : first;
+        last = ts > last ? ts : last;
+        send_event(rk, key, value, len);
+    }
+    bench_floor_counts c;
+    bench_floor_counts_get(f, &c);
+    print_floor(&c, agents, first, last);
+    bench_floor_free(f);
+    *n = i;
+    return last;
+}
+
+/* The embedded broker drops the oldest messages of a partition past 5 MB:
+ * a stream it cut would never be read whole. */
+static void check_kept(rd_kafka_t *rk) {
+    int parts = partitions_of(rk);
+    for (int p = 0; p < parts; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, TOPIC, p, &lo, &hi, 10000))
+            die("watermarks");
+        if (lo > 0)
+            die("the broker dropped the oldest events of a partition: fewer EVENTS or more "
+                "BENCH_PARTITIONS");
+    }
+}
+
+/* The stream of the profile, then produce_end's; returns their count. */
+static long produce(const char *brokers, long n, int agents, int floor) {
+    char err[256];
+    rd_kafka_conf_t *conf = conf_for(brokers);
+    rd_kafka_conf_set(conf, "linger.ms", "20", err, sizeof(err));
+    rd_kafka_conf_set(conf, "batch.num.messages", "10000", err, sizeof(err));
+    rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!rk)
+        die(err);
+    int64_t t0 = cp_now_mono_ms();
+    int64_t last = floor ? produce_floor(rk, &n, agents) : produce_sim(rk, n, agents);
     long ends = produce_end(rk, last + END_STEP_MS);
     if (rd_kafka_flush(rk, 120000))
         die("flush timed out");
+    check_kept(rk);
     printf("produced %ld events of %d agents and %ld end-of-shift events in %.1f s\n", n, agents,
            ends, (double)(cp_now_mono_ms() - t0) / 1000.0);
-    cp_sim_free(sim);
     rd_kafka_destroy(rk);
     return n + ends;
 }
@@ -245,6 +333,22 @@ static void flush_redis(const char *redis_url) {
     redisFree(rc);
 }
 
+/* Redis's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
+static double redis_cpu(const char *redis_url) {
+    static const char *fields[] = {"used_cpu_user:", "used_cpu_sys:"};
+    redisContext *rc = redis_connect(redis_url);
+    redisReply *r = redisCommand(rc, "INFO cpu");
+    double sum = 0;
+    for (int i = 0; i < 2 && r && r->type == REDIS_REPLY_STRING; i++) {
+        const char *p = strstr(r->str, fields[i]);
+        if (p)
+            sum += atof(p + strlen(fields[i]));
+    }
+    freeReplyObject(r);
+    redisFree(rc);
+    return sum;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -315,43 +419,106 @@ static void print_peer(double *peer, double *vs_peer, double *startup, long diff
            mvs >= 3 ? "MET" : "NOT MET");
 }
 
+/* BENCH_CALLGRIND=1 under valgrind --tool=callgrind (tests/bench/
+ * callgrind.sh): the baseline once and callpulse once, the counts of every
+ * thread zeroed before each and dumped under its name after it. */
+static void callgrind_pass(char **argv, long n) {
+    cp_metrics_values v;
+    CALLGRIND_ZERO_STATS;
+    double base = baseline(argv[1], n);
+    CALLGRIND_DUMP_STATS_AT("baseline");
+    flush_redis(argv[2]);
+    CALLGRIND_ZERO_STATS;
+    double proc = processor(argv[1], argv[2], n, 0, &v);
+    CALLGRIND_DUMP_STATS_AT("callpulse");
+    printf("callgrind: %ld events; under valgrind baseline %.0f ev/s, callpulse %.0f ev/s\n", n,
+           base, proc);
+    printf("callgrind: Redis commands per event %.4f, agent writes per event %.4f, "
+           "leaderboard commands per event %.4f, events per batch %.1f\n",
+           (double)v.redis_commands / n, (double)v.agent_writes / n, (double)v.board_ops / n,
+           (double)v.batch_events / (double)v.batches);
+}
+
+/* Step 4 of a round: the do-it-yourself consumer, timed like the peer. */
+static double diy_round(const char *cmd, char **argv, long n, int r, double *redis_s) {
+    char err[512];
+    bench_peer_result pr;
+    double cpu0 = redis_cpu(argv[2]);
+    if (bench_peer_run(cmd, argv[1], argv[2], TOPIC, 100 + r, n, &pr, err, sizeof(err)) != 0)
+        die(err);
+    *redis_s = redis_cpu(argv[2]) - cpu0;
+    return pr.events_per_s;
+}
+
+static void print_diy(double *diy, double *vs_diy, double *diy_cpu, long n, int rounds) {
+    double mvs = median(vs_diy, rounds);
+    printf("%-46s %12.0f\n", "DIY Python consumer: first event..stored, ev/s", median(diy, rounds));
+    printf("%-46s %12.2f\n", "  its Redis CPU per event, median us",
+           median(diy_cpu, rounds) * 1e6 / n);
+    printf("%-46s %12.2f\n", "ratio callpulse / DIY Python, median", mvs);
+    printf("%-46s %12s\n", "goal: callpulse >= 5x DIY Python", mvs >= 5 ? "MET" : "NOT MET");
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS] [ROUNDS]\n");
+        fprintf(stderr, "usage: bench_kpi BROKERS REDIS_URL [EVENTS] [AGENTS] [ROUNDS]\n"
+                        "  BENCH_PROFILE=sim|floor (default sim), BENCH_FLOOR_HOURS,\n"
+                        "  BENCH_PEER_CMD, BENCH_DIY_CMD\n");
         return 2;
     }
+    const char *profile = getenv("BENCH_PROFILE") ? getenv("BENCH_PROFILE") : "sim";
+    int floor = !strcmp(profile, "floor");
+    if (!floor && strcmp(profile, "sim"))
+        die("BENCH_PROFILE must be sim or floor");
     long n = argc > 3 ? atol(argv[3]) : 1000000;
     int agents = argc > 4 ? atoi(argv[4]) : 1000;
     int rounds = argc > 5 ? atoi(argv[5]) : 3;
-    const char *peer_cmd = getenv("BENCH_PEER_CMD");
+    const char *peer_cmd = getenv("BENCH_PEER_CMD"), *diy_cmd = getenv("BENCH_DIY_CMD");
     double base[16], proc[16], ratio[16], peer[16], vs_peer[16], startup[16], idx;
+    double cpu[16], diy[16], vs_diy[16], diy_cpu[16];
     long differ = 0, d;
     cp_metrics_values v;
     if (rounds < 1 || rounds > 16)
         die("rounds must be 1..16");
-    if (peer_cmd && !*peer_cmd)
+    if ((peer_cmd && !*peer_cmd) || floor) /* its sums are checked on the sim profile */
         peer_cmd = NULL;
+    if (diy_cmd && !*diy_cmd)
+        diy_cmd = NULL;
 
-    n = produce(argv[1], n, agents);
+    printf("profile %s\n", profile);
+    n = produce(argv[1], n, agents, floor);
+    if (getenv("BENCH_CALLGRIND") && !strcmp(getenv("BENCH_CALLGRIND"), "1")) {
+        callgrind_pass(argv, n);
+        return 0;
+    }
     /* alerts and rewards per round: the same stream must give the same
      * count whatever the batches the fetches made (contract 3) */
-    printf("\n%-6s %14s %14s %8s %16s", "round", "baseline ev/s", "callpulse ev/s", "ratio",
-           "alerts+rewards");
+    printf("\n%-6s %14s %14s %8s %16s %10s", "round", "baseline ev/s", "callpulse ev/s", "ratio",
+           "alerts+rewards", "redis us/ev");
     if (peer_cmd)
         printf(" %14s %10s %10s", "peer ev/s", "cp/peer", "peer diffs");
+    if (diy_cmd)
+        printf(" %14s %10s", "DIY py ev/s", "cp/DIY");
     printf("\n");
     for (int r = 0; r < rounds; r++) {
         base[r] = baseline(argv[1], n);
         flush_redis(argv[2]);
+        double cpu0 = redis_cpu(argv[2]);
         proc[r] = processor(argv[1], argv[2], n, r, &v);
+        cpu[r] = redis_cpu(argv[2]) - cpu0;
         ratio[r] = proc[r] / base[r];
-        printf("%-6d %14.0f %14.0f %8.2f %16llu", r + 1, base[r], proc[r], ratio[r],
-               (unsigned long long)(v.alerts + v.rewards));
+        printf("%-6d %14.0f %14.0f %8.2f %16llu %10.2f", r + 1, base[r], proc[r], ratio[r],
+               (unsigned long long)(v.alerts + v.rewards), cpu[r] * 1e6 / n);
         if (peer_cmd) {
             peer[r] = peer_round(peer_cmd, argv, n, r, &startup[r], &d);
             vs_peer[r] = proc[r] / peer[r];
             differ += d;
             printf(" %14.0f %10.2f %10ld", peer[r], vs_peer[r], d);
+        }
+        if (diy_cmd) {
+            diy[r] = diy_round(diy_cmd, argv, n, r, &diy_cpu[r]);
+            vs_diy[r] = proc[r] / diy[r];
+            printf(" %14.0f %10.2f", diy[r], vs_diy[r]);
         }
         printf("\n");
         fflush(stdout);
@@ -365,6 +532,8 @@ int main(int argc, char **argv) {
     printf("%-46s %12.2f\n", "ratio callpulse / baseline, median", mratio);
     printf("%-46s %12.4f\n", "Redis round trips per event", (double)v.redis_roundtrips / n);
     printf("%-46s %12.4f\n", "Redis commands per event", (double)v.redis_commands / n);
+    printf("%-46s %12.2f\n", "Redis CPU per event (user+sys), median us",
+           median(cpu, rounds) * 1e6 / n);
     printf("%-46s %12.4f\n", "agent writes per event", (double)v.agent_writes / n);
     printf("%-46s %12.4f\n", "  of which slides of quiet agents", (double)v.slides / n);
     printf("%-46s %12.4f\n", "alerts and rewards per event", (double)(v.alerts + v.rewards) / n);
@@ -380,6 +549,8 @@ int main(int argc, char **argv) {
     printf("%-46s %12s\n", "goal: >= 100000 events/s", mproc >= 100000 ? "met" : "NOT MET");
     if (peer_cmd)
         print_peer(peer, vs_peer, startup, differ, rounds);
+    if (diy_cmd)
+        print_diy(diy, vs_diy, diy_cpu, n, rounds);
     if (differ)
         fprintf(stderr,
                 "bench_kpi: the peer's sums differ from callpulse's: no valid comparison\n");

@@ -13,6 +13,11 @@
 # With BENCH_KAFKA=1, bench_kpi also runs the Kafka Streams peer
 # (tests/bench/peers/kstreams, built here with Maven; BENCH_PEER=0 skips it):
 # BENCH_PEER_CMD is its command line, unless already set.
+#
+# bench_kpi also runs the do-it-yourself Python consumer
+# (tests/bench/peers/diy_python; BENCH_DIY=0 skips it) when /usr/bin/python3
+# has confluent_kafka and redis: BENCH_DIY_CMD, unless already set.
+# BENCH_PROFILE=floor chooses bench_kpi's floor profile (bench_kpi.c).
 set -euo pipefail
 build=$1
 bench=$2
@@ -24,6 +29,13 @@ if [ "${BENCH_KAFKA:-0}" = 1 ] && [ "${BENCH_PEER:-1}" = 1 ] && [ "$bench" = ben
     mvn -q -B -f "$peer/pom.xml" package >&2 || { echo "run.sh: could not build the peer" >&2; exit 1; }
     export BENCH_PEER_CMD="java -Xms128m -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 -cp '$peer/target/kstreams-peer.jar:$peer/target/lib/*' io.callpulse.peer.KpiPeer"
+fi
+if [ "$bench" = bench_kpi ] && [ "${BENCH_DIY:-1}" = 1 ] && [ -z "${BENCH_DIY_CMD:-}" ]; then
+    if /usr/bin/python3 -c 'import confluent_kafka, redis' 2>/dev/null; then
+        export BENCH_DIY_CMD="/usr/bin/python3 $here/peers/diy_python/diy.py"
+    else
+        echo "run.sh: /usr/bin/python3 lacks confluent_kafka or redis: no DIY consumer" >&2
+    fi
 fi
 dir=$(mktemp -d /tmp/callpulse-bench-XXXXXX)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
