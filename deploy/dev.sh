@@ -239,6 +239,8 @@ cmd_bench() {
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     log "bench_kpi: 1,000,000 events of 1,000 agents, 3 rounds, on $on"
     "$ROOT/tests/bench/run.sh" "$ROOT/build" bench_kpi 1000000 1000 3
+    log "bench_kpi on a floor's traffic (tests/bench/floor.sh): 1k, 4k and 16k agents"
+    "$ROOT/tests/bench/floor.sh" "$ROOT/build"
 }
 
 case "${1:-}" in
