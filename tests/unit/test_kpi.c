@@ -193,8 +193,11 @@ static void old_format(const cp_sums *s, int m, char *buf, size_t size) {
         return;
     }
     if (m < CP_M_FIRST_DERIVED) {
+        /* as before, but for the sign of a negative value, written once
+         * ("-1.500", no longer "-1.-500": issue 13) */
         int64_t x = s->v[old_metrics[m].num];
-        snprintf(buf, size, "%" PRId64 ".%03d", x / 1000, (int)(x % 1000));
+        uint64_t mag = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        snprintf(buf, size, "%s%" PRIu64 ".%03d", x < 0 ? "-" : "", mag / 1000, (int)(mag % 1000));
         return;
     }
     if (old_value(s, m, &v) != 0) {
@@ -437,7 +440,8 @@ START_TEST(test_sums_of_every_event) {
 END_TEST
 
 /* The texts of a KPI hash, byte for byte, also for the odd ones: a negative
- * thousandths value (only a corrupt state holds one) keeps its old text. */
+ * thousandths value (only a corrupt state holds one) has its sign once
+ * ("-1.500"; before issue 13 it was "-1.-500"). */
 START_TEST(test_text_forms) {
     static const struct {
         cp_metric m;
@@ -450,8 +454,10 @@ START_TEST(test_text_forms) {
         {CP_M_TALK_S, {0}, "0.000"},
         {CP_M_TALK_S, {1500}, "1.500"},
         {CP_M_TALK_S, {7}, "0.007"},
-        {CP_M_TALK_S, {-1500}, "-1.-500"},
-        {CP_M_TALK_S, {-500}, "0.-500"},
+        {CP_M_TALK_S, {-1500}, "-1.500"}, /* was "-1.-500" */
+        {CP_M_TALK_S, {-500}, "-0.500"},  /* was "0.-500" */
+        {CP_M_TALK_S, {-7}, "-0.007"},
+        {CP_M_TALK_S, {INT64_MIN}, "-9223372036854775.808"},
         {CP_M_TALK_S, {-2000}, "-2.000"},
         {CP_M_SALES_VALUE, {123456789}, "123456.789"},
         {CP_M_ANSWER_RATE, {2, 1}, "0.666667"},
