@@ -10,6 +10,7 @@
 
 #include "kpi.h"
 #include "suites.h"
+#include "testrng.h"
 #include "window.h"
 
 /* ---- oracles: the tables before kpi.def ------------------------------------------ */
@@ -212,14 +213,11 @@ static void old_format(const cp_sums *s, int m, char *buf, size_t size) {
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint64_t rng(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng(&rng_state);
 }
 
 static int64_t between(int64_t lo, int64_t hi) {
-    return lo + (int64_t)(rng() % (uint64_t)(hi - lo + 1));
+    return test_between(&rng_state, lo, hi);
 }
 
 /* Sums of several shapes: small counts (denominators often 0), large

@@ -10,18 +10,16 @@
 
 #include "numfmt.h"
 #include "suites.h"
+#include "testrng.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
 static uint64_t rng(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng(&rng_state);
 }
 
 static int64_t between(int64_t lo, int64_t hi) {
-    return lo + (int64_t)(rng() % (uint64_t)(hi - lo + 1));
+    return test_between(&rng_state, lo, hi);
 }
 
 /* cp_fmt_fixed(v, d) is snprintf's "%.*f", and says its length. */
