@@ -57,6 +57,31 @@ static const char *key_label(int key) {
     return key >= CP_AK_ST && key < CP_AK_KPI ? labels[key] : "kpi";
 }
 
+/* ---- key names ------------------------------------------------------------- */
+
+/* Append n bytes of p at *at (keeping room for the NUL); -1 when full. */
+static int cat(char *buf, size_t size, size_t *at, const char *p, size_t n) {
+    if (*at + n >= size)
+        return -1;
+    memcpy(buf + *at, p, n);
+    *at += n;
+    return 0;
+}
+
+size_t cp_layout_key_name(char *buf, size_t size, const char *prefix, int key, const char *agent,
+                          const char *window) {
+    static const char *const names[] = {"st:{", "ids:{", "points:{", "calls:{", "outbox:{"};
+    const char *name = key >= CP_AK_ST && key < CP_AK_KPI ? names[key] : "kpi:{";
+    size_t at = 0;
+    if (cat(buf, size, &at, prefix, strlen(prefix)) || cat(buf, size, &at, name, strlen(name)) ||
+        cat(buf, size, &at, agent, strlen(agent)) || cat(buf, size, &at, "}", 1) ||
+        (key >= CP_AK_KPI &&
+         (cat(buf, size, &at, ":", 1) || cat(buf, size, &at, window, strlen(window)))))
+        return 0;
+    buf[at] = '\0';
+    return at;
+}
+
 /* ---- pane sums ------------------------------------------------------------- */
 
 size_t cp_sums_encode(const cp_sums *s, char *buf) {

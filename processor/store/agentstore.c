@@ -10,7 +10,6 @@
 #include "agentstore.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "kafka_io.h"
 #include "log.h"
 #include "luascripts.h"
+#include "numfmt.h"
 #include "outbox.h"
 #include "timefmt.h"
 
@@ -78,17 +78,19 @@ static void arg(cp_store *s, const char *p, size_t len) {
     s->used += len;
 }
 
-static void argf(cp_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(cp_store *s, const char *fmt, ...) {
+static void arg_i64(cp_store *s, int64_t v) {
+    char buf[CP_NUM_TEXT_MAX];
+    arg(s, buf, cp_fmt_i64(v, buf));
+}
+
+/* An agent key's name (agentlayout.h). */
+static void arg_key(cp_store *s, int key, const cp_agent *a, const char *window) {
     char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(buf))
+    size_t n = cp_layout_key_name(buf, sizeof(buf), s->prefix, key, a->id, window);
+    if (n == 0)
         s->failed = s->failed ? s->failed : "a key name longer than 255 bytes";
     else
-        arg(s, buf, (size_t)n);
+        arg(s, buf, n);
 }
 
 static const char **build_argv(cp_store *s) {
@@ -124,11 +126,11 @@ static size_t script_key(const cp_store *s, int key) {
 /* Fill the count of the open operation in (reserved as 10 characters and
  * trimmed in place). */
 static void close_op(cp_store *s) {
-    char buf[24];
+    char buf[CP_NUM_TEXT_MAX];
     if (s->op_kind && !s->failed) {
-        int len = snprintf(buf, sizeof(buf), "%zu", s->op_count);
-        memcpy(s->arena + s->offs[s->op_count_at], buf, (size_t)len);
-        s->lens[s->op_count_at] = (size_t)len;
+        size_t len = cp_fmt_i64((int64_t)s->op_count, buf);
+        memcpy(s->arena + s->offs[s->op_count_at], buf, len);
+        s->lens[s->op_count_at] = len;
     }
     s->op_kind = 0;
 }
@@ -137,7 +139,7 @@ static void close_op(cp_store *s) {
 static void open_op(cp_store *s, char kind, size_t key, int counted) {
     close_op(s);
     arg(s, &kind, 1);
-    argf(s, "%zu", key);
+    arg_i64(s, (int64_t)key);
     if (!counted)
         return;
     arg(s, "0000000000", 10);
@@ -311,23 +313,23 @@ static int append_indexes(cp_store *s, cp_agent *a, int has_messages, int64_t wa
 /* numkeys, KEYS and the first three ARGV of agent_write.lua. */
 static void write_header(cp_store *s, cp_agent *a, int64_t wall) {
     const cp_windows *ws = s->layout.ws;
-    argf(s, "%d", ws->n + 5);
-    argf(s, CP_KEY_ST, s->prefix, a->id);
-    argf(s, CP_KEY_IDS, s->prefix, a->id);
+    arg_i64(s, ws->n + 5);
+    arg_key(s, CP_AK_ST, a, NULL);
+    arg_key(s, CP_AK_IDS, a, NULL);
     for (int w = 0; w < ws->n; w++)
-        argf(s, CP_KEY_KPI, s->prefix, a->id, ws->w[w].name);
-    argf(s, CP_KEY_POINTS, s->prefix, a->id);
-    argf(s, CP_KEY_CALLS, s->prefix, a->id);
-    argf(s, CP_KEY_OUTBOX, s->prefix, a->id);
-    if (a->version)
-        argf(s, "%" PRIu64, a->version);
+        arg_key(s, CP_AK_KPI + w, a, ws->w[w].name);
+    arg_key(s, CP_AK_POINTS, a, NULL);
+    arg_key(s, CP_AK_CALLS, a, NULL);
+    arg_key(s, CP_AK_OUTBOX, a, NULL);
+    if (a->version) /* versions stay far below 2^63 */
+        arg_i64(s, (int64_t)a->version);
     else
         arg(s, "", 0);
-    argf(s, "%" PRIu64, a->version + 1);
+    arg_i64(s, (int64_t)(a->version + 1));
     /* renewing the keys' expiry on every write costs a PEXPIRE per key;
      * once an hour is plenty against an expiry of days */
     int renew = a->version == 0 || wall - a->expire_set_ms >= 3600000;
-    argf(s, "%" PRId64, renew ? s->expire_ms : 0);
+    arg_i64(s, renew ? s->expire_ms : 0);
     if (renew)
         a->expire_set_ms = wall;
 }
@@ -533,20 +535,41 @@ done:
     return rc;
 }
 
+/* P lb:BOARD, or P agent-teams when board is NULL, into buf (room for
+ * the prefix, "lb:" and a board id). */
+static void board_key(const cp_store *s, const char *board, char *buf) {
+    size_t n = strlen(s->prefix);
+    const char *name = board ? "lb:" : "agent-teams";
+    memcpy(buf, s->prefix, n);
+    memcpy(buf + n, name, strlen(name));
+    n += strlen(name);
+    if (board) {
+        size_t len = strnlen(board, CP_BOARD_ID_MAX - 1);
+        memcpy(buf + n, board, len);
+        n += len;
+    }
+    buf[n] = '\0';
+}
+
 void cp_store_append_board_op(cp_store *s, const cp_board_op *op) {
+    char key[sizeof(s->prefix) + CP_BOARD_ID_MAX + 16], score[CP_NUM_TEXT_MAX];
+    const char *argv[4] = {NULL, key, NULL, NULL};
+    int argc = 3;
+    board_key(s, op->kind == CP_BOARD_TEAM ? NULL : op->board, key);
     switch (op->kind) {
-    case CP_BOARD_ZADD:
-        cp_redis_appendf(s->redis, "ZADD %slb:%s %.2f %s", s->prefix, op->board, op->score,
-                         op->agent);
+    case CP_BOARD_ZADD: /* the score as "%.2f" */
+        cp_fmt_fixed(op->score, 2, score);
+        argv[0] = "ZADD", argv[2] = score, argv[3] = op->agent, argc = 4;
         break;
     case CP_BOARD_ZREM:
-        cp_redis_appendf(s->redis, "ZREM %slb:%s %s", s->prefix, op->board, op->agent);
+        argv[0] = "ZREM", argv[2] = op->agent;
         break;
     default:
         if (op->team[0])
-            cp_redis_appendf(s->redis, "HSET %sagent-teams %s %s", s->prefix, op->agent, op->team);
+            argv[0] = "HSET", argv[2] = op->agent, argv[3] = op->team, argc = 4;
         else
-            cp_redis_appendf(s->redis, "HDEL %sagent-teams %s", s->prefix, op->agent);
+            argv[0] = "HDEL", argv[2] = op->agent;
         break;
     }
+    cp_redis_append_strs(s->redis, argc, argv);
 }

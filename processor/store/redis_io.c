@@ -21,6 +21,7 @@
 #include <hiredis/sds.h>
 
 #include "log.h"
+#include "numfmt.h"
 
 int cp_redis_url_parse(const char *url, cp_redis_url *out, char *err, size_t errsz) {
     const char *at = url, *host, *end;
@@ -110,6 +111,9 @@ void cp_redis_disconnect(cp_redis *r) {
 
 void cp_redis_close(cp_redis *r) {
     cp_redis_disconnect(r);
+    free(r->cmd);
+    r->cmd = NULL;
+    r->cmdlen = r->cmdcap = 0;
 }
 
 /* A command during connection setup; the reply must not be an error. */
@@ -241,18 +245,83 @@ fail:
     return -1;
 }
 
-/* While disconnected nothing is appended: the step's reads return NULL. */
-void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
-    if (!r->ctx)
+/* ---- commands as RESP ----------------------------------------------------- */
+
+/* Room for `more` bytes after the command built so far. */
+static int cmd_reserve(cp_redis *r, size_t more) {
+    if (r->cmd_oom)
+        return -1;
+    if (r->cmdlen + more > r->cmdcap) {
+        size_t cap = r->cmdcap ? r->cmdcap : 4096;
+        while (cap < r->cmdlen + more)
+            cap *= 2;
+        char *p = realloc(r->cmd, cap);
+        if (!p) {
+            r->cmd_oom = 1;
+            return -1;
+        }
+        r->cmd = p;
+        r->cmdcap = cap;
+    }
+    return 0;
+}
+
+/* A RESP header line: '*' or '$', the number, CRLF. */
+static void cmd_header(cp_redis *r, char kind, size_t n) {
+    if (cmd_reserve(r, CP_NUM_TEXT_MAX + 3) != 0)
         return;
-    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
-        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", argc ? (int)argvlen[0] : 0,
-                             argc ? argv[0] : "", r->ctx->errstr);
+    r->cmd[r->cmdlen++] = kind;
+    r->cmdlen += cp_fmt_i64((int64_t)n, r->cmd + r->cmdlen);
+    r->cmd[r->cmdlen++] = '\r';
+    r->cmd[r->cmdlen++] = '\n';
+}
+
+static void cmd_begin(cp_redis *r, int argc) {
+    r->cmdlen = 0;
+    r->cmd_oom = 0;
+    cmd_header(r, '*', (size_t)argc);
+}
+
+static void cmd_arg(cp_redis *r, const char *p, size_t len) {
+    cmd_header(r, '$', len);
+    if (cmd_reserve(r, len + 2) != 0)
+        return;
+    memcpy(r->cmd + r->cmdlen, p, len);
+    r->cmdlen += len;
+    r->cmd[r->cmdlen++] = '\r';
+    r->cmd[r->cmdlen++] = '\n';
+}
+
+/* Hand the command built to hiredis (one copy into its output buffer);
+ * `name` names it when it cannot be buffered. */
+static void cmd_send(cp_redis *r, const char *name, size_t namelen) {
+    if (r->cmd_oom || redisAppendFormattedCommand(r->ctx, r->cmd, r->cmdlen) != REDIS_OK) {
+        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", (int)namelen, name,
+                             r->cmd_oom ? "out of memory" : r->ctx->errstr);
         return;
     }
     r->pending++;
     r->appended++;
     r->commands++;
+}
+
+/* While disconnected nothing is appended: the step's reads return NULL. */
+void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
+    if (!r->ctx)
+        return;
+    cmd_begin(r, argc);
+    for (int i = 0; i < argc; i++)
+        cmd_arg(r, argv[i], argvlen[i]);
+    cmd_send(r, argc ? argv[0] : "", argc ? argvlen[0] : 0);
+}
+
+void cp_redis_append_strs(cp_redis *r, int argc, const char *const *argv) {
+    if (!r->ctx)
+        return;
+    cmd_begin(r, argc);
+    for (int i = 0; i < argc; i++)
+        cmd_arg(r, argv[i], strlen(argv[i]));
+    cmd_send(r, argc ? argv[0] : "", argc ? strlen(argv[0]) : 0);
 }
 
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
@@ -280,24 +349,12 @@ void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, 
         cp_redis_fail_unsent(r, "script %s is not registered with this connection", script->name);
         return;
     }
-    const char **full = malloc(sizeof(*full) * (size_t)(argc + 2));
-    size_t *lens = malloc(sizeof(*lens) * (size_t)(argc + 2));
-    if (!full || !lens) {
-        free(full);
-        free(lens);
-        cp_redis_fail_unsent(r, "cannot buffer an EVALSHA of %s with %d arguments (out of memory)",
-                             script->name, argc);
-        return;
-    }
-    full[0] = "EVALSHA";
-    lens[0] = 7;
-    full[1] = s->sha;
-    lens[1] = strlen(s->sha);
-    memcpy(full + 2, argv, sizeof(*argv) * (size_t)argc);
-    memcpy(lens + 2, argvlen, sizeof(*argvlen) * (size_t)argc);
-    cp_redis_append(r, argc + 2, full, lens);
-    free(full);
-    free(lens);
+    cmd_begin(r, argc + 2);
+    cmd_arg(r, "EVALSHA", 7);
+    cmd_arg(r, s->sha, strlen(s->sha));
+    for (int i = 0; i < argc; i++)
+        cmd_arg(r, argv[i], argvlen[i]);
+    cmd_send(r, "EVALSHA", 7);
 }
 
 redisReply *cp_redis_read(cp_redis *r) {

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kpi.h"
 #include "numfmt.h"
+#include "sentence.h"
 #include "suites.h"
 #include "testrng.h"
 
@@ -160,6 +162,28 @@ START_TEST(test_milli) {
 }
 END_TEST
 
+/* Message values (sentence.h) are printf's text of before: "%.0f s",
+ * "%.1f%%" of the ratio, "%.2f", "%.0f". */
+START_TEST(test_sentence_values) {
+    char got[64], want[64];
+    for (int i = 0; i < 100000; i++) {
+        double v = (double)between(-1000000, 1000000) / (double)between(1, 2000);
+        cp_sentence_value(CP_M_AHT_S, v, got, sizeof(got));
+        snprintf(want, sizeof(want), "%.0f s", v);
+        ck_assert_str_eq(got, want);
+        cp_sentence_value(CP_M_ANSWER_RATE, v, got, sizeof(got));
+        snprintf(want, sizeof(want), "%.1f%%", v * 100);
+        ck_assert_str_eq(got, want);
+        cp_sentence_value(CP_M_QA_AVG, v, got, sizeof(got));
+        snprintf(want, sizeof(want), "%.2f", v);
+        ck_assert_str_eq(got, want);
+        cp_sentence_value(CP_M_HANDLED, v, got, sizeof(got));
+        snprintf(want, sizeof(want), "%.0f", v);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 Suite *numfmt_suite(void) {
     Suite *s = suite_create("numfmt");
     TCase *tc = tcase_create("numfmt");
@@ -170,6 +194,7 @@ Suite *numfmt_suite(void) {
     tcase_add_test(tc, test_fixed_random_bits);
     tcase_add_test(tc, test_i64);
     tcase_add_test(tc, test_milli);
+    tcase_add_test(tc, test_sentence_values);
     suite_add_tcase(s, tc);
     return s;
 }

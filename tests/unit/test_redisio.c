@@ -8,6 +8,7 @@
  * grace period. */
 #include <check.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,11 @@
 #include "agentstore.h"
 #include "config.h"
 #include "health.h"
+#include "luascripts.h"
 #include "outbox.h"
 #include "redis_io.h"
 #include "suites.h"
+#include "testrng.h"
 
 /* ---- error replies ------------------------------------------------------------ */
 
@@ -93,6 +96,69 @@ START_TEST(test_read_notes_what_ensure_must_repair) {
     ck_assert_int_eq(r.wrong_role, 1);
     ck_assert_int_eq(r.scripts_lost, 0);
     freeReplyObject(a);
+    cp_redis_close(&r);
+}
+END_TEST
+
+/* ---- commands as RESP ----------------------------------------------------------- */
+
+/* What hiredis's own formatter makes of argv (the bytes sent before
+ * issue 13), against what the connection buffered. */
+static void same_wire(cp_redis *r, int argc, const char **argv, const size_t *lens) {
+    char *want = NULL;
+    int n = redisFormatCommandArgv(&want, argc, argv, lens);
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq(sdslen(r->ctx->obuf), (size_t)n);
+    ck_assert_msg(memcmp(r->ctx->obuf, want, (size_t)n) == 0, "%d arguments: [%.*s], want [%s]",
+                  argc, (int)sdslen(r->ctx->obuf), r->ctx->obuf, want);
+    redisFreeCommand(want);
+    sdsclear(r->ctx->obuf);
+}
+
+/* Commands of every shape (empty, binary, long arguments; few and many)
+ * are the bytes hiredis's redisFormatCommandArgv gives, the buffer they
+ * are built in reused from one command to the next. */
+START_TEST(test_append_is_hiredis_wire) {
+    static char big[70000];
+    const char *argv[300];
+    size_t lens[300];
+    uint64_t st = 42;
+    cp_redis r;
+    fake_redis(&r, "", 0);
+    memset(big, 'x', sizeof(big));
+    big[100] = '\0', big[101] = '\r', big[102] = '\n';
+    for (int c = 0; c < 400; c++) {
+        int argc = 1 + (int)(test_rng(&st) % (c % 10 == 0 ? 300 : 8));
+        for (int i = 0; i < argc; i++) {
+            argv[i] = big + test_rng(&st) % 1000;
+            lens[i] = (size_t)test_between(&st, 0, c % 50 == 0 ? 65000 : 40);
+        }
+        cp_redis_append(&r, argc, argv, lens);
+        same_wire(&r, argc, argv, lens);
+    }
+    const char *strs[] = {"ZADD", "cp:lb:all:15m", "87.25", "a17"};
+    size_t slens[] = {4, 13, 5, 3};
+    cp_redis_append_strs(&r, 4, strs);
+    same_wire(&r, 4, strs, slens);
+    ck_assert_uint_eq(r.pending, 401);
+    cp_redis_close(&r);
+}
+END_TEST
+
+/* An EVALSHA of a registered script: EVALSHA, its sha, then argv. */
+START_TEST(test_append_script_is_hiredis_wire) {
+    const char *argv[] = {"2", "cp:st:{a1}", "", "v1", "0000000000"};
+    size_t lens[] = {1, 10, 0, 2, 10};
+    const char *full[] = {
+        "EVALSHA",   "0123456789abcdef0123456789abcdef01234567", "2", "cp:st:{a1}", "", "v1",
+        "0000000000"};
+    size_t flens[] = {7, 40, 1, 10, 0, 2, 10};
+    cp_redis r;
+    fake_redis(&r, "", 0);
+    ck_assert_int_eq(cp_redis_add_script(&r, &cp_lua_agent_write), 0);
+    snprintf(r.scripts[0].sha, sizeof(r.scripts[0].sha), "%s", full[1]);
+    cp_redis_append_script(&r, &cp_lua_agent_write, 5, argv, lens);
+    same_wire(&r, 7, full, flens);
     cp_redis_close(&r);
 }
 END_TEST
@@ -296,6 +362,8 @@ Suite *redisio_suite(void) {
     TCase *tc = tcase_create("redisio");
     tcase_add_loop_test(tc, test_error_kinds, 0, (int)(sizeof(kinds) / sizeof(kinds[0])));
     tcase_add_test(tc, test_read_notes_what_ensure_must_repair);
+    tcase_add_test(tc, test_append_is_hiredis_wire);
+    tcase_add_test(tc, test_append_script_is_hiredis_wire);
     tcase_add_loop_test(tc, test_load_classified, 0,
                         (int)(sizeof(load_cases) / sizeof(load_cases[0])));
     tcase_add_test(tc, test_reload_queues_outbox_once);
