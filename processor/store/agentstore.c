@@ -44,6 +44,7 @@ void cp_store_free(cp_store *s) {
     free(s->offs);
     free(s->lens);
     free(s->argv);
+    free(s->board_sorted);
     memset(s, 0, sizeof(*s));
 }
 
@@ -572,4 +573,74 @@ void cp_store_append_board_op(cp_store *s, const cp_board_op *op) {
         break;
     }
     cp_redis_append_strs(s->redis, argc, argv);
+}
+
+/* Board, then agent, then the order they came in. */
+static int board_op_order(const void *x, const void *y) {
+    const cp_board_op *a = *(const cp_board_op *const *)x, *b = *(const cp_board_op *const *)y;
+    int c = strcmp(a->board, b->board);
+    if (c == 0)
+        c = strcmp(a->agent, b->agent);
+    return c != 0 ? c : (a > b) - (a < b);
+}
+
+/* The last op of each agent among sorted[from, to) (one board), of `kind`,
+ * as one command: ZADD key score agent ..., or ZREM key agent ...; 1 when
+ * one was appended. */
+static size_t board_command(cp_store *s, const cp_board_op **sorted, size_t from, size_t to,
+                            cp_board_op_kind kind) {
+    char key[sizeof(s->prefix) + CP_BOARD_ID_MAX + 16];
+    size_t argc = 0;
+    board_key(s, sorted[from]->board, key);
+    args_reset(s);
+    arg(s, kind == CP_BOARD_ZADD ? "ZADD" : "ZREM", 4);
+    arg(s, key, strlen(key));
+    for (size_t i = from; i < to; i++) {
+        const cp_board_op *op = sorted[i];
+        if (i + 1 < to && strcmp(sorted[i + 1]->agent, op->agent) == 0)
+            continue; /* a later op of the same agent decides */
+        if (op->kind != kind)
+            continue;
+        if (kind == CP_BOARD_ZADD) { /* the score as "%.2f" */
+            char score[CP_NUM_TEXT_MAX];
+            arg(s, score, cp_fmt_fixed(op->score, 2, score));
+        }
+        arg(s, op->agent, strlen(op->agent));
+        argc++;
+    }
+    if (argc == 0)
+        return 0;
+    const char **argv = !s->failed ? build_argv(s) : NULL;
+    if (!argv) {
+        cp_redis_fail_unsent(s->redis, "board commands of %s not sent: out of memory", key);
+        return 0;
+    }
+    cp_redis_append(s->redis, (int)s->n, argv, s->lens);
+    return 1;
+}
+
+size_t cp_store_append_board_ops(cp_store *s, const cp_board_op *ops, size_t n) {
+    size_t commands = 0, m = 0;
+    if (cp_grow(s->board_sorted, s->capboard_sorted, n) != 0) { /* one by one, then */
+        for (size_t i = 0; i < n; i++)
+            cp_store_append_board_op(s, &ops[i]);
+        return n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind != CP_BOARD_TEAM) {
+            s->board_sorted[m++] = &ops[i];
+            continue;
+        }
+        cp_store_append_board_op(s, &ops[i]);
+        commands++;
+    }
+    qsort(s->board_sorted, m, sizeof(*s->board_sorted), board_op_order);
+    for (size_t from = 0, to; from < m; from = to) {
+        for (to = from + 1;
+             to < m && strcmp(s->board_sorted[to]->board, s->board_sorted[from]->board) == 0; to++)
+            ;
+        commands += board_command(s, s->board_sorted, from, to, CP_BOARD_ZADD);
+        commands += board_command(s, s->board_sorted, from, to, CP_BOARD_ZREM);
+    }
+    return commands;
 }

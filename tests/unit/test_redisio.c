@@ -163,6 +163,64 @@ START_TEST(test_append_script_is_hiredis_wire) {
 }
 END_TEST
 
+static cp_board_op board_op(cp_board_op_kind kind, const char *board, const char *agent,
+                            const char *team, double score) {
+    cp_board_op op;
+    memset(&op, 0, sizeof(op));
+    op.kind = kind;
+    snprintf(op.board, sizeof(op.board), "%s", board);
+    snprintf(op.agent, sizeof(op.agent), "%s", agent);
+    snprintf(op.team, sizeof(op.team), "%s", team);
+    op.score = score;
+    return op;
+}
+
+/* A round's board ops become one ZADD and one ZREM per board, each agent's
+ * last op deciding its entry (a ZADD after a ZREM sets it, a ZREM after a
+ * ZADD removes it); team ops go one by one. */
+START_TEST(test_board_ops_one_command_per_board_and_kind) {
+    cp_config cfg;
+    cp_windows ws;
+    cp_store st;
+    cp_redis r;
+    char err[256];
+    cp_config_defaults(&cfg);
+    ck_assert_msg(cp_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+    cp_windows_from_config(&ws, &cfg);
+    fake_redis(&r, "", 0);
+    ck_assert_int_eq(cp_store_init(&st, &r, &cfg, &ws), 0);
+    cp_board_op ops[] = {
+        board_op(CP_BOARD_ZADD, "all:15m", "a2", "", 60),
+        board_op(CP_BOARD_ZADD, "team:t1:15m", "a2", "", 60),
+        board_op(CP_BOARD_TEAM, "", "a2", "t1", 0),
+        board_op(CP_BOARD_ZADD, "all:15m", "a1", "", 87.125),
+        board_op(CP_BOARD_ZREM, "all:15m", "a3", "", 0),
+        board_op(CP_BOARD_ZREM, "all:15m", "a1", "", 0),
+        board_op(CP_BOARD_ZREM, "all:60m", "a4", "", 0),
+        board_op(CP_BOARD_ZADD, "all:60m", "a4", "", 99.994),
+        board_op(CP_BOARD_ZADD, "all:15m", "a3", "", 5),
+        board_op(CP_BOARD_TEAM, "", "a5", "", 0),
+    };
+    size_t n = cp_store_append_board_ops(&st, ops, sizeof(ops) / sizeof(ops[0]));
+    const char *want =
+        "*4\r\n$4\r\nHSET\r\n$14\r\ncp:agent-teams\r\n$2\r\na2\r\n$2\r\nt1\r\n"
+        "*3\r\n$4\r\nHDEL\r\n$14\r\ncp:agent-teams\r\n$2\r\na5\r\n"
+        "*6\r\n$4\r\nZADD\r\n$13\r\ncp:lb:all:15m\r\n"
+        "$5\r\n60.00\r\n$2\r\na2\r\n$4\r\n5.00\r\n$2\r\na3\r\n"
+        "*3\r\n$4\r\nZREM\r\n$13\r\ncp:lb:all:15m\r\n$2\r\na1\r\n"
+        "*4\r\n$4\r\nZADD\r\n$13\r\ncp:lb:all:60m\r\n$5\r\n99.99\r\n$2\r\na4\r\n"
+        "*4\r\n$4\r\nZADD\r\n$17\r\ncp:lb:team:t1:15m\r\n$5\r\n60.00\r\n$2\r\na2\r\n";
+    ck_assert_uint_eq(n, 6);
+    ck_assert_uint_eq(r.pending, 6);
+    ck_assert_msg(sdslen(r.ctx->obuf) == strlen(want) &&
+                      memcmp(r.ctx->obuf, want, strlen(want)) == 0,
+                  "[%.*s]", (int)sdslen(r.ctx->obuf), r.ctx->obuf);
+    cp_store_free(&st);
+    cp_redis_close(&r);
+    cp_config_free(&cfg);
+}
+END_TEST
+
 /* ---- loading an agent ----------------------------------------------------------- */
 
 static redisReply *reply_new(int type) {
@@ -364,6 +422,7 @@ Suite *redisio_suite(void) {
     tcase_add_test(tc, test_read_notes_what_ensure_must_repair);
     tcase_add_test(tc, test_append_is_hiredis_wire);
     tcase_add_test(tc, test_append_script_is_hiredis_wire);
+    tcase_add_test(tc, test_board_ops_one_command_per_board_and_kind);
     tcase_add_loop_test(tc, test_load_classified, 0,
                         (int)(sizeof(load_cases) / sizeof(load_cases[0])));
     tcase_add_test(tc, test_reload_queues_outbox_once);
