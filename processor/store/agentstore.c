@@ -181,11 +181,17 @@ static int put_op(void *ctx, const cp_key_op *op) {
 /* ---- reads ------------------------------------------------------------------ */
 
 void cp_store_append_load(cp_store *s, const cp_agent *a) {
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_ST, s->prefix, a->id);
-    cp_redis_appendf(s->redis, "ZRANGE " CP_KEY_IDS " 0 -1 WITHSCORES", s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_POINTS, s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_CALLS, s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_OUTBOX, s->prefix, a->id);
+    static const int keys[] = {CP_AK_ST, CP_AK_IDS, CP_AK_POINTS, CP_AK_CALLS, CP_AK_OUTBOX};
+    char key[256];
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (cp_layout_key_name(key, sizeof(key), s->prefix, keys[i], a->id, NULL) == 0) {
+            cp_redis_fail_unsent(s->redis, "the keys of %s are longer than 255 bytes", a->id);
+            return;
+        }
+        const char *argv[] = {keys[i] == CP_AK_IDS ? "ZRANGE" : "HGETALL", key, "0", "-1",
+                              "WITHSCORES"};
+        cp_redis_append_strs(s->redis, keys[i] == CP_AK_IDS ? 5 : 2, argv);
+    }
 }
 
 /* The keys a load reads, in reply order, to name them in errors. */
