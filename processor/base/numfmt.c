@@ -18,6 +18,10 @@
 static size_t digits(uint64_t x, char *buf) {
     char tmp[24];
     size_t n = 0, len;
+    if (x < 10) { /* most lengths, counts and flags */
+        buf[0] = (char)('0' + x);
+        return 1;
+    }
     do {
         tmp[n++] = (char)('0' + x % 10);
         x /= 10;

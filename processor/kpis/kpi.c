@@ -123,7 +123,7 @@ int cp_metric_value(const cp_sums *s, cp_metric m, double *out) {
 
 void cp_metric_format(const cp_sums *s, cp_metric m, char *buf, size_t size) {
     const metric_def *d = &metrics[m];
-    char text[CP_NUM_TEXT_MAX];
+    char room[CP_NUM_TEXT_MAX], *text = size >= CP_NUM_TEXT_MAX ? buf : room;
     size_t n;
     double v;
     if (size == 0)
@@ -136,6 +136,8 @@ void cp_metric_format(const cp_sums *s, cp_metric m, char *buf, size_t size) {
         n = 0, text[0] = '\0';
     else
         n = cp_fmt_fixed(v, d->fmt == CP_FMT_RATIO ? 6 : 4, text);
+    if (text == buf)
+        return;    /* written in place */
     if (n >= size) /* cut, as snprintf would */
         n = size - 1;
     memcpy(buf, text, n);

@@ -59,6 +59,8 @@ static void args_reset(cp_store *s) {
 
 /* Room for one more argument of `bytes` bytes. */
 static int reserve(cp_store *s, size_t bytes) {
+    if (s->n < s->capoffs && s->n < s->caplens && s->used + bytes <= s->cap)
+        return 0; /* the usual case: room already */
     if (cp_grow(s->offs, s->capoffs, s->n + 1) != 0 || cp_grow(s->lens, s->caplens, s->n + 1) != 0)
         return -1;
     return cp_grow(s->arena, s->cap, s->used + bytes);
