@@ -48,12 +48,10 @@ typedef struct cp_redis {
     uint64_t roundtrips, commands, reconnects, script_reloads;
     char err[512]; /* the last connection error */
     int unsent;    /* the step failed before Redis: cp_redis_fail_unsent() */
-    /* the command being appended, as RESP: built here and copied into
-     * hiredis's output buffer, so a command costs no allocation and no
-     * format parsing (kept across commands and reconnects) */
-    char *cmd;
-    size_t cmdlen, cmdcap;
-    int cmd_oom; /* it could not be built whole */
+    /* an EVALSHA's arguments, reused across commands (grown, never shrunk) */
+    const char **argv;
+    size_t *argvlen;
+    size_t argvcap, argvlencap;
 } cp_redis;
 
 /* What an error reply says about the connection and the step that got it.

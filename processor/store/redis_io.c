@@ -20,8 +20,8 @@
 
 #include <hiredis/sds.h>
 
+#include "grow.h"
 #include "log.h"
-#include "numfmt.h"
 
 int cp_redis_url_parse(const char *url, cp_redis_url *out, char *err, size_t errsz) {
     const char *at = url, *host, *end;
@@ -111,9 +111,11 @@ void cp_redis_disconnect(cp_redis *r) {
 
 void cp_redis_close(cp_redis *r) {
     cp_redis_disconnect(r);
-    free(r->cmd);
-    r->cmd = NULL;
-    r->cmdlen = r->cmdcap = 0;
+    free(r->argv);
+    free(r->argvlen);
+    r->argv = NULL;
+    r->argvlen = NULL;
+    r->argvcap = r->argvlencap = 0;
 }
 
 /* A command during connection setup; the reply must not be an error. */
@@ -245,59 +247,16 @@ fail:
     return -1;
 }
 
-/* ---- commands as RESP ----------------------------------------------------- */
+/* ---- commands -------------------------------------------------------------- */
 
-/* Room for `more` bytes after the command built so far. */
-static int cmd_reserve(cp_redis *r, size_t more) {
-    if (r->cmd_oom)
-        return -1;
-    if (r->cmdlen + more > r->cmdcap) {
-        size_t cap = r->cmdcap ? r->cmdcap : 4096;
-        while (cap < r->cmdlen + more)
-            cap *= 2;
-        char *p = realloc(r->cmd, cap);
-        if (!p) {
-            r->cmd_oom = 1;
-            return -1;
-        }
-        r->cmd = p;
-        r->cmdcap = cap;
-    }
-    return 0;
-}
-
-/* A RESP header line: '*' or '$', the number, CRLF. */
-static void cmd_header(cp_redis *r, char kind, size_t n) {
-    if (cmd_reserve(r, CP_NUM_TEXT_MAX + 3) != 0)
-        return;
-    r->cmd[r->cmdlen++] = kind;
-    r->cmdlen += cp_fmt_i64((int64_t)n, r->cmd + r->cmdlen);
-    r->cmd[r->cmdlen++] = '\r';
-    r->cmd[r->cmdlen++] = '\n';
-}
-
-static void cmd_begin(cp_redis *r, int argc) {
-    r->cmdlen = 0;
-    r->cmd_oom = 0;
-    cmd_header(r, '*', (size_t)argc);
-}
-
-static void cmd_arg(cp_redis *r, const char *p, size_t len) {
-    cmd_header(r, '$', len);
-    if (cmd_reserve(r, len + 2) != 0)
-        return;
-    memcpy(r->cmd + r->cmdlen, p, len);
-    r->cmdlen += len;
-    r->cmd[r->cmdlen++] = '\r';
-    r->cmd[r->cmdlen++] = '\n';
-}
-
-/* Hand the command built to hiredis (one copy into its output buffer);
- * `name` names it when it cannot be buffered. */
-static void cmd_send(cp_redis *r, const char *name, size_t namelen) {
-    if (r->cmd_oom || redisAppendFormattedCommand(r->ctx, r->cmd, r->cmdlen) != REDIS_OK) {
-        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", (int)namelen, name,
-                             r->cmd_oom ? "out of memory" : r->ctx->errstr);
+/* Hand one command to hiredis (redisAppendCommandArgv formats it into the
+ * connection's output buffer); argvlen NULL takes each argument's length
+ * by strlen. */
+static void append_argv(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
+    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
+        size_t namelen = !argc ? 0 : argvlen ? argvlen[0] : strlen(argv[0]);
+        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", (int)namelen,
+                             argc ? argv[0] : "", r->ctx->errstr);
         return;
     }
     r->pending++;
@@ -307,21 +266,13 @@ static void cmd_send(cp_redis *r, const char *name, size_t namelen) {
 
 /* While disconnected nothing is appended: the step's reads return NULL. */
 void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
-    if (!r->ctx)
-        return;
-    cmd_begin(r, argc);
-    for (int i = 0; i < argc; i++)
-        cmd_arg(r, argv[i], argvlen[i]);
-    cmd_send(r, argc ? argv[0] : "", argc ? argvlen[0] : 0);
+    if (r->ctx)
+        append_argv(r, argc, argv, argvlen);
 }
 
 void cp_redis_append_strs(cp_redis *r, int argc, const char *const *argv) {
-    if (!r->ctx)
-        return;
-    cmd_begin(r, argc);
-    for (int i = 0; i < argc; i++)
-        cmd_arg(r, argv[i], strlen(argv[i]));
-    cmd_send(r, argc ? argv[0] : "", argc ? strlen(argv[0]) : 0);
+    if (r->ctx)
+        append_argv(r, argc, (const char **)argv, NULL);
 }
 
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
@@ -349,12 +300,19 @@ void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, 
         cp_redis_fail_unsent(r, "script %s is not registered with this connection", script->name);
         return;
     }
-    cmd_begin(r, argc + 2);
-    cmd_arg(r, "EVALSHA", 7);
-    cmd_arg(r, s->sha, strlen(s->sha));
-    for (int i = 0; i < argc; i++)
-        cmd_arg(r, argv[i], argvlen[i]);
-    cmd_send(r, "EVALSHA", 7);
+    if (cp_grow(r->argv, r->argvcap, (size_t)argc + 2) != 0 ||
+        cp_grow(r->argvlen, r->argvlencap, (size_t)argc + 2) != 0) {
+        cp_redis_fail_unsent(r, "cannot buffer an EVALSHA of %s with %d arguments (out of memory)",
+                             script->name, argc);
+        return;
+    }
+    r->argv[0] = "EVALSHA";
+    r->argvlen[0] = 7;
+    r->argv[1] = s->sha;
+    r->argvlen[1] = strlen(s->sha);
+    memcpy(r->argv + 2, argv, sizeof(*argv) * (size_t)argc);
+    memcpy(r->argvlen + 2, argvlen, sizeof(*argvlen) * (size_t)argc);
+    append_argv(r, argc + 2, r->argv, r->argvlen);
 }
 
 redisReply *cp_redis_read(cp_redis *r) {

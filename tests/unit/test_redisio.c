@@ -100,10 +100,10 @@ START_TEST(test_read_notes_what_ensure_must_repair) {
 }
 END_TEST
 
-/* ---- commands as RESP ----------------------------------------------------------- */
+/* ---- commands on the wire ----------------------------------------------------------- */
 
-/* What hiredis's own formatter makes of argv (the bytes sent before
- * issue 13), against what the connection buffered. */
+/* What hiredis's own formatter makes of argv, against what the
+ * connection buffered. */
 static void same_wire(cp_redis *r, int argc, const char **argv, const size_t *lens) {
     char *want = NULL;
     int n = redisFormatCommandArgv(&want, argc, argv, lens);
@@ -116,8 +116,8 @@ static void same_wire(cp_redis *r, int argc, const char **argv, const size_t *le
 }
 
 /* Commands of every shape (empty, binary, long arguments; few and many)
- * are the bytes hiredis's redisFormatCommandArgv gives, the buffer they
- * are built in reused from one command to the next. */
+ * are the bytes hiredis's redisFormatCommandArgv gives, one after the
+ * other in the connection's output buffer. */
 START_TEST(test_append_is_hiredis_wire) {
     static char big[70000];
     const char *argv[300];
@@ -145,7 +145,9 @@ START_TEST(test_append_is_hiredis_wire) {
 }
 END_TEST
 
-/* An EVALSHA of a registered script: EVALSHA, its sha, then argv. */
+/* An EVALSHA of a registered script: EVALSHA, its sha, then argv; the
+ * argument array it reuses grows for a longer command and keeps the
+ * earlier ones intact. */
 START_TEST(test_append_script_is_hiredis_wire) {
     const char *argv[] = {"2", "cp:st:{a1}", "", "v1", "0000000000"};
     size_t lens[] = {1, 10, 0, 2, 10};
@@ -159,6 +161,18 @@ START_TEST(test_append_script_is_hiredis_wire) {
     snprintf(r.scripts[0].sha, sizeof(r.scripts[0].sha), "%s", full[1]);
     cp_redis_append_script(&r, &cp_lua_agent_write, 5, argv, lens);
     same_wire(&r, 7, full, flens);
+    const char *many[200], *fmany[202];
+    size_t mlens[200], fmlens[202];
+    fmany[0] = full[0], fmany[1] = full[1], fmlens[0] = 7, fmlens[1] = 40;
+    for (int i = 0; i < 200; i++) {
+        fmany[i + 2] = many[i] = argv[i % 5];
+        fmlens[i + 2] = mlens[i] = lens[i % 5];
+    }
+    cp_redis_append_script(&r, &cp_lua_agent_write, 200, many, mlens);
+    same_wire(&r, 202, fmany, fmlens);
+    cp_redis_append_script(&r, &cp_lua_agent_write, 5, argv, lens);
+    same_wire(&r, 7, full, flens);
+    ck_assert_uint_eq(r.pending, 3);
     cp_redis_close(&r);
 }
 END_TEST
