@@ -55,6 +55,12 @@
 #define CP_KEY_AGENTS_INDEX "%sagents:%d"
 #define CP_KEY_OUTBOX_INDEX "%soutbox:p%d"
 
+/* The name of one of an agent's keys (cp_agent_key; CP_AK_KPI + w takes
+ * window w's name), the same text as the formats above, built without
+ * printf into buf of `size` bytes. Its length, or 0 when it does not fit. */
+size_t cp_layout_key_name(char *buf, size_t size, const char *prefix, int key, const char *agent,
+                          const char *window);
+
 /* The version field of P st:{A}; agent_write.lua reads and sets it. */
 #define CP_ST_VERSION "v"
 

@@ -62,6 +62,9 @@ typedef struct cp_store {
     cp_keyset drained;
     cp_store_deletion *deleting; /* HDELs sent, not known to be done */
     size_t ndeleting, capdeleting;
+    /* a round's board ops, sorted (cp_store_append_board_ops) */
+    const cp_board_op **board_sorted;
+    size_t capboard_sorted;
 } cp_store;
 
 /* Registers agent_write.lua with r; call before cp_redis_ensure(). */
@@ -110,6 +113,13 @@ int cp_store_write_outcome(const redisReply *r);
 
 /* Pipeline one leaderboard command (boards.h). */
 void cp_store_append_board_op(cp_store *s, const cp_board_op *op);
+/* Pipeline a round's leaderboard commands (boards.h) as few commands: for
+ * each board, the last op of each agent (the one that decides its entry),
+ * those that set an entry in one ZADD and those that remove one in one
+ * ZREM (members are distinct, so the order among them does not matter);
+ * team ops one by one. The boards end as the ops one by one would leave
+ * them. Returns the number of commands appended (one reply each). */
+size_t cp_store_append_board_ops(cp_store *s, const cp_board_op *ops, size_t n);
 
 /* Pipeline the deletion of an acknowledged message from an outbox; the
  * agent is remembered for cp_store_unindex_drained, the deletion until

@@ -48,6 +48,10 @@ typedef struct cp_redis {
     uint64_t roundtrips, commands, reconnects, script_reloads;
     char err[512]; /* the last connection error */
     int unsent;    /* the step failed before Redis: cp_redis_fail_unsent() */
+    /* an EVALSHA's arguments, reused across commands (grown, never shrunk) */
+    const char **argv;
+    size_t *argvlen;
+    size_t argvcap, argvlencap;
 } cp_redis;
 
 /* What an error reply says about the connection and the step that got it.
@@ -97,6 +101,10 @@ void cp_redis_fail_unsent(cp_redis *r, const char *fmt, ...) __attribute__((form
  * cp_redis_disconnect() has been done; an error reply is returned (and
  * classified: see cp_redis_error). */
 void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen);
+/* The same with the arguments' lengths taken by strlen (NUL-terminated). */
+void cp_redis_append_strs(cp_redis *r, int argc, const char *const *argv);
+/* hiredis's format string (redisAppendCommand): off the hot path only,
+ * where the convenience is worth its format parsing. */
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...);
 /* EVALSHA of a registered script; argv is numkeys, the keys, then the
  * args. A script not registered with r marks the connection broken

@@ -402,10 +402,9 @@ static int append_round(cp_engine *e) {
     for (size_t i = 0; i < e->acked.n; i++)
         if (cp_store_append_outbox_done(&e->store, e->acked.v[i].agent, e->acked.v[i].id) != 0)
             cp_outbox_release(&e->out, e->acked.v[i].agent, e->acked.v[i].id);
-    for (size_t i = 0; i < e->board_ops.n; i++)
-        cp_store_append_board_op(&e->store, &e->board_ops.v[i]);
-    e->housekeeping += e->nidle + e->acked.n + e->board_ops.n;
-    e->stats.board_ops += e->board_ops.n;
+    size_t board_commands = cp_store_append_board_ops(&e->store, e->board_ops.v, e->board_ops.n);
+    e->housekeeping += e->nidle + e->acked.n + board_commands;
+    e->stats.board_ops += board_commands;
     e->nidle = 0;
     cp_outbox_clear(&e->acked);
     /* sent boards ops are kept until their replies are read (board_sent) */
@@ -606,9 +605,14 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
 static void fail_batch(cp_engine *e) {
     e->housekeeping = 0;
     e->nidle = 0;
-    for (size_t i = 0; i < e->board_sent.n; i++) /* idempotent: send them again */
+    /* idempotent: send them again, before any planned since (the later
+     * op of an agent on a board decides its entry) */
+    cp_board_ops later = e->board_ops;
+    e->board_ops = e->board_sent;
+    e->board_sent = later;
+    for (size_t i = 0; i < later.n; i++)
         if (e->board_ops.n < e->board_ops.cap || cp_board_ops_reserve(&e->board_ops) == 0)
-            e->board_ops.v[e->board_ops.n++] = e->board_sent.v[i];
+            e->board_ops.v[e->board_ops.n++] = later.v[i];
     cp_board_ops_clear(&e->board_sent);
     if (e->redis.pending > 0) /* unread replies would answer later commands */
         cp_redis_disconnect(&e->redis);

@@ -4,13 +4,13 @@
  * name. */
 #include "kpi.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "numfmt.h"
 
 /* Text forms (kpi.def FORMAT). */
 typedef enum {
-    CP_FMT_COUNT,       /* a sum: "%" PRId64 */
+    CP_FMT_COUNT,       /* a sum: its decimal integer */
     CP_FMT_THOUSANDTHS, /* a sum in thousandths, exactly: "600.500" */
     CP_FMT_RATIO,       /* a derived value: "%.6f" */
     CP_FMT_AVERAGE      /* a derived value: "%.4f" */
@@ -123,19 +123,23 @@ int cp_metric_value(const cp_sums *s, cp_metric m, double *out) {
 
 void cp_metric_format(const cp_sums *s, cp_metric m, char *buf, size_t size) {
     const metric_def *d = &metrics[m];
+    char room[CP_NUM_TEXT_MAX], *text = size >= CP_NUM_TEXT_MAX ? buf : room;
+    size_t n;
     double v;
-    if (d->fmt == CP_FMT_COUNT) {
-        snprintf(buf, size, "%" PRId64, s->v[d->sum]);
+    if (size == 0)
         return;
-    }
-    if (d->fmt == CP_FMT_THOUSANDTHS) { /* exactly; -1500 is "-1.-500", as ever */
-        int64_t x = s->v[d->sum];
-        snprintf(buf, size, "%" PRId64 ".%03d", x / 1000, (int)(x % 1000));
-        return;
-    }
-    if (cp_metric_value(s, m, &v) != 0) {
-        buf[0] = '\0';
-        return;
-    }
-    snprintf(buf, size, d->fmt == CP_FMT_RATIO ? "%.6f" : "%.4f", v);
+    if (d->fmt == CP_FMT_COUNT)
+        n = cp_fmt_i64(s->v[d->sum], text);
+    else if (d->fmt == CP_FMT_THOUSANDTHS) /* exactly; -1500 is "-1.500" */
+        n = cp_fmt_milli(s->v[d->sum], text);
+    else if (cp_metric_value(s, m, &v) != 0)
+        n = 0, text[0] = '\0';
+    else
+        n = cp_fmt_fixed(v, d->fmt == CP_FMT_RATIO ? 6 : 4, text);
+    if (text == buf)
+        return;    /* written in place */
+    if (n >= size) /* cut, as snprintf would */
+        n = size - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
 }

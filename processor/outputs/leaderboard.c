@@ -25,6 +25,7 @@
 #include "kafka_io.h"
 #include "log.h"
 #include "luascripts.h"
+#include "numfmt.h"
 #include "produce.h"
 #include "scorecard.h"
 
@@ -101,13 +102,21 @@ int64_t cp_publisher_next_due(const cp_publisher *p, int64_t now) {
 char *cp_board_top(char **agents, char **teams, const double *scores, size_t n) {
     size_t size = 1;
     for (size_t i = 0; i < n; i++)
-        size += strlen(agents[i]) + strlen(teams[i]) + 32;
+        size += strlen(agents[i]) + strlen(teams[i]) + CP_NUM_TEXT_MAX + 3;
     char *top = malloc(size), *at = top;
     if (!top)
         return NULL;
+    for (size_t i = 0; i < n; i++) { /* "%s\t%s\t%.1f\n" */
+        size_t a = strlen(agents[i]), t = strlen(teams[i]);
+        memcpy(at, agents[i], a);
+        at[a] = '\t';
+        memcpy(at + a + 1, teams[i], t);
+        at += a + t + 2;
+        at[-1] = '\t';
+        at += cp_fmt_fixed(scores[i], 1, at);
+        *at++ = '\n';
+    }
     *at = '\0';
-    for (size_t i = 0; i < n; i++)
-        at += sprintf(at, "%s\t%s\t%.1f\n", agents[i], teams[i], scores[i]);
     return top;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "numfmt.h"
 #include "rulekind.h"
 #include "timefmt.h"
 
@@ -86,18 +87,18 @@ static int64_t next_deadline(const cp_rule *rule, int r, const cp_agent_rules *a
 }
 
 static void message(const cp_message_ctx *c, const cp_emit *m, char *buf, size_t size) {
-    char agent[160], at[32];
+    char agent[160], at[32], min[CP_NUM_TEXT_MAX];
     cp_sentence_who(c, agent, sizeof(agent));
+    cp_fmt_fixed(m->value / 60.0, 1, min); /* "%.1f" */
     cp_rfc3339_format(m->call_ts, at, sizeof(at));
     at[19] = '\0'; /* to the second */
     if (m->firing)
         snprintf(buf, size,
-                 "%s has been on call %s for %.1f min (answered %sZ): join while the customer "
+                 "%s has been on call %s for %s min (answered %sZ): join while the customer "
                  "is still on the line.",
-                 agent, m->call_id, m->value / 60.0, at);
+                 agent, m->call_id, min, at);
     else
-        snprintf(buf, size, "%s: call %s ended after %.1f min.", agent, m->call_id,
-                 m->value / 60.0);
+        snprintf(buf, size, "%s: call %s ended after %s min.", agent, m->call_id, min);
 }
 
 const cp_rule_kind_ops cp_kind_long_call = {

@@ -4,21 +4,28 @@
 
 #include <stdio.h>
 
+#include "numfmt.h"
+
 /* ---- pieces -------------------------------------------------------------- */
 
 void cp_sentence_value(cp_metric m, double v, char *buf, size_t size) {
+    char num[CP_NUM_TEXT_MAX];
     switch (cp_metric_unit_of(m)) {
-    case CP_UNIT_SECONDS:
-        snprintf(buf, size, "%.0f s", v);
+    case CP_UNIT_SECONDS: /* "%.0f s" */
+        cp_fmt_fixed(v, 0, num);
+        snprintf(buf, size, "%s s", num);
         break;
-    case CP_UNIT_PERCENT:
-        snprintf(buf, size, "%.1f%%", v * 100);
+    case CP_UNIT_PERCENT: /* "%.1f%%" */
+        cp_fmt_fixed(v * 100, 1, num);
+        snprintf(buf, size, "%s%%", num);
         break;
     case CP_UNIT_SCORE:
-        snprintf(buf, size, "%.2f", v);
+        cp_fmt_fixed(v, 2, num);
+        snprintf(buf, size, "%s", num);
         break;
     default:
-        snprintf(buf, size, "%.0f", v);
+        cp_fmt_fixed(v, 0, num);
+        snprintf(buf, size, "%s", num);
         break;
     }
 }

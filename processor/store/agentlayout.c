@@ -17,6 +17,7 @@
 #include "kindstate.h"
 #include "kpi.h"
 #include "ledger.h"
+#include "numfmt.h"
 
 /* ---- names ------------------------------------------------------------------ */
 
@@ -54,6 +55,31 @@
 static const char *key_label(int key) {
     static const char *const labels[] = {"st", "ids", "points", "calls", "outbox"};
     return key >= CP_AK_ST && key < CP_AK_KPI ? labels[key] : "kpi";
+}
+
+/* ---- key names ------------------------------------------------------------- */
+
+/* Append n bytes of p at *at (keeping room for the NUL); -1 when full. */
+static int cat(char *buf, size_t size, size_t *at, const char *p, size_t n) {
+    if (*at + n >= size)
+        return -1;
+    memcpy(buf + *at, p, n);
+    *at += n;
+    return 0;
+}
+
+size_t cp_layout_key_name(char *buf, size_t size, const char *prefix, int key, const char *agent,
+                          const char *window) {
+    static const char *const names[] = {"st:{", "ids:{", "points:{", "calls:{", "outbox:{"};
+    const char *name = key >= CP_AK_ST && key < CP_AK_KPI ? names[key] : "kpi:{";
+    size_t at = 0;
+    if (cat(buf, size, &at, prefix, strlen(prefix)) || cat(buf, size, &at, name, strlen(name)) ||
+        cat(buf, size, &at, agent, strlen(agent)) || cat(buf, size, &at, "}", 1) ||
+        (key >= CP_AK_KPI &&
+         (cat(buf, size, &at, ":", 1) || cat(buf, size, &at, window, strlen(window)))))
+        return 0;
+    buf[at] = '\0';
+    return at;
 }
 
 /* ---- pane sums ------------------------------------------------------------- */
@@ -141,32 +167,29 @@ static int hset(enc *e, int key, const char *name, const char *value) {
 }
 
 static int hset_i64(enc *e, int key, const char *name, int64_t v) {
-    char value[24];
-    int n = fmt(e, value, sizeof(value), name, "%" PRId64, v);
-    return n < 0 ? -1 : put(e, CP_KEYOP_HSET, key, name, strlen(name), value, (size_t)n);
+    char value[CP_NUM_TEXT_MAX];
+    size_t n = cp_fmt_i64(v, value);
+    return put(e, CP_KEYOP_HSET, key, name, strlen(name), value, n);
 }
 
-/* Field <prefix><n> of P st:{A}: o<partition>, b<bucket>. */
-static int number_field(enc *e, char *buf, size_t size, const char *prefix, int64_t n) {
-    return fmt(e, buf, size, prefix, "%s%" PRId64, prefix, n);
+/* Field <letter><n> of P st:{A}: o<partition>, b<bucket> (buf: at least
+ * CP_NUM_TEXT_MAX bytes). */
+static int number_field(char *buf, char letter, int64_t n) {
+    buf[0] = letter;
+    return (int)cp_fmt_i64(n, buf + 1) + 1;
 }
 
 static int hset_offset(enc *e, const cp_applied *o) {
-    char name[FIELD_MAX];
-    int n = number_field(e, name, sizeof(name), ST_OFFSET, o->partition);
-    if (n < 0)
-        return -1;
-    char value[24];
-    int m = fmt(e, value, sizeof(value), name, "%" PRId64, o->offset);
-    return m < 0 ? -1 : put(e, CP_KEYOP_HSET, CP_AK_ST, name, (size_t)n, value, (size_t)m);
+    char name[FIELD_MAX], value[CP_NUM_TEXT_MAX];
+    int n = number_field(name, ST_OFFSET[0], o->partition);
+    size_t m = cp_fmt_i64(o->offset, value);
+    return put(e, CP_KEYOP_HSET, CP_AK_ST, name, (size_t)n, value, m);
 }
 
 static int hset_bucket(enc *e, const cp_bucket *b) {
     char name[FIELD_MAX], sums[CP_SUMS_TEXT_MAX];
-    int n = number_field(e, name, sizeof(name), ST_BUCKET, b->b);
-    return n < 0 ? -1
-                 : put(e, CP_KEYOP_HSET, CP_AK_ST, name, (size_t)n, sums,
-                       cp_sums_encode(&b->s, sums));
+    int n = number_field(name, ST_BUCKET[0], b->b);
+    return put(e, CP_KEYOP_HSET, CP_AK_ST, name, (size_t)n, sums, cp_sums_encode(&b->s, sums));
 }
 
 static int hset_rule(enc *e, const cp_rule *rule, const cp_rule_state *st) {
@@ -269,17 +292,17 @@ static int state_ops(enc *e, const cp_rules *rules, const cp_agent *a, const cp_
         return -1;
     for (size_t i = 0; !whole && i < d->ndropped; i++) {
         char name[FIELD_MAX];
-        int n = number_field(e, name, sizeof(name), ST_BUCKET, d->dropped[i]);
-        if (n < 0 || put(e, CP_KEYOP_HDEL, CP_AK_ST, name, (size_t)n, NULL, 0) != 0)
+        int n = number_field(name, ST_BUCKET[0], d->dropped[i]);
+        if (put(e, CP_KEYOP_HDEL, CP_AK_ST, name, (size_t)n, NULL, 0) != 0)
             return -1;
     }
     return 0;
 }
 
 static int zadd_id(enc *e, const char *id, size_t len, int64_t ts) {
-    char score[24];
-    int n = fmt(e, score, sizeof(score), "an id's ts", "%" PRId64, ts);
-    return n < 0 ? -1 : put(e, CP_KEYOP_ZADD, CP_AK_IDS, id, len, score, (size_t)n);
+    char score[CP_NUM_TEXT_MAX];
+    size_t n = cp_fmt_i64(ts, score);
+    return put(e, CP_KEYOP_ZADD, CP_AK_IDS, id, len, score, n);
 }
 
 /* P ids:{A}: the new ids, those older than the horizon left out (the
@@ -304,9 +327,9 @@ static int id_ops(enc *e, const cp_agent *a, const cp_agent_delta *d) {
     }
     if (d->ids_pruned == 0)
         return 0; /* Redis holds no more ids than the cache: nothing to prune */
-    char max[24];
-    int n = fmt(e, max, sizeof(max), "the ids' horizon", "%" PRId64, horizon);
-    return n < 0 ? -1 : put(e, CP_KEYOP_ZREMBELOW, CP_AK_IDS, NULL, 0, max, (size_t)n);
+    char max[CP_NUM_TEXT_MAX];
+    size_t n = cp_fmt_i64(horizon, max);
+    return put(e, CP_KEYOP_ZREMBELOW, CP_AK_IDS, NULL, 0, max, n);
 }
 
 /* The fields of a KPI hash besides as_of: every metric, then score and
@@ -322,42 +345,66 @@ static uint32_t kpi_field_inputs(int f) {
     return f < CP_M_COUNT ? cp_metric_inputs((cp_metric)f) : 0xFFFFFFFFu;
 }
 
-/* A field's text; "" when absent (no denominator, or no score). -1 when
- * it filled buf (it may have been cut). */
-static int kpi_field_text(enc *e, const cp_sums *sums, int f, char *buf, size_t size) {
-    double score;
-    if (f < CP_M_COUNT)
-        cp_metric_format(sums, (cp_metric)f, buf, size);
-    else if (cp_score(e->l->scorecard, sums, &score) != 0)
-        buf[0] = '\0';
-    else if (f == CP_M_COUNT)
-        snprintf(buf, size, "%.2f", score);
-    else
-        snprintf(buf, size, "%s", cp_tier_name(cp_tier_of(e->l->scorecard, score)));
-    if (strlen(buf) + 1 < size)
-        return 0;
-    snprintf(e->err, e->errsz, "KPI field %s does not fit in %zu bytes", kpi_field_name(f), size);
-    return -1;
+/* The texts of a KPI hash's fields (those of a mask over KPI_FIELDS),
+ * each computed once: "" when absent (no denominator, or no score). */
+typedef struct kpi_texts {
+    char v[KPI_FIELDS][CP_NUM_TEXT_MAX];
+} kpi_texts;
+
+_Static_assert(KPI_FIELDS <= 64, "a KPI hash's fields are a 64-bit mask");
+
+/* The texts of the fields in `fields` of sums; -1 when one filled its
+ * room (it may have been cut). */
+static int kpi_texts_of(enc *e, const cp_sums *sums, uint64_t fields, kpi_texts *t) {
+    double score = 0;
+    int scored = 0;
+    if (fields >> CP_M_COUNT) /* score or tier: computed once for both */
+        scored = cp_score(e->l->scorecard, sums, &score) == 0;
+    for (int f = 0; f < KPI_FIELDS; f++) {
+        char *buf = t->v[f];
+        if (!(fields & (1ull << f)))
+            continue;
+        if (f < CP_M_COUNT)
+            cp_metric_format(sums, (cp_metric)f, buf, CP_NUM_TEXT_MAX);
+        else if (!scored)
+            buf[0] = '\0';
+        else if (f == CP_M_COUNT)
+            cp_fmt_fixed(score, 2, buf);
+        else
+            snprintf(buf, CP_NUM_TEXT_MAX, "%s", cp_tier_name(cp_tier_of(e->l->scorecard, score)));
+        if (strlen(buf) + 1 >= CP_NUM_TEXT_MAX) {
+            snprintf(e->err, e->errsz, "KPI field %s does not fit in %d bytes", kpi_field_name(f),
+                     CP_NUM_TEXT_MAX);
+            return -1;
+        }
+    }
+    return 0;
 }
 
-/* The fields of window w whose text went from `old` to `value`: set, or
- * deleted when it vanished (deleting set to 1). */
-static int kpi_changed(enc *e, int key, const cp_sums *sums, const cp_sums *written,
-                       uint32_t changed, int deleting) {
-    char value[64], old[64];
-    for (int f = 0; f < KPI_FIELDS; f++) {
-        if (!(kpi_field_inputs(f) & changed))
-            continue; /* its inputs did not move: neither did its text */
-        if (kpi_field_text(e, sums, f, value, sizeof(value)) ||
-            kpi_field_text(e, written, f, old, sizeof(old)))
-            return -1;
-        if (strcmp(old, value) == 0 || (value[0] != '\0') == deleting)
-            continue;
-        if (deleting
-                ? put(e, CP_KEYOP_HDEL, key, kpi_field_name(f), strlen(kpi_field_name(f)), NULL, 0)
-                : hset(e, key, kpi_field_name(f), value))
-            return -1;
-    }
+/* The fields whose inputs are among the sums in `changed`. */
+static uint64_t kpi_fields_of(uint32_t changed) {
+    uint64_t fields = 0;
+    for (int f = 0; f < KPI_FIELDS; f++)
+        if (kpi_field_inputs(f) & changed)
+            fields |= 1ull << f;
+    return fields;
+}
+
+/* The fields of window w whose text went from `old` to `now`: those set
+ * first, then those that vanished deleted. */
+static int kpi_changed(enc *e, int key, const kpi_texts *now, const kpi_texts *old,
+                       uint64_t fields) {
+    for (int deleting = 0; deleting < 2; deleting++)
+        for (int f = 0; f < KPI_FIELDS; f++) {
+            const char *value = now->v[f];
+            if (!(fields & (1ull << f)) || strcmp(old->v[f], value) == 0 ||
+                (value[0] != '\0') == deleting)
+                continue;
+            if (deleting ? put(e, CP_KEYOP_HDEL, key, kpi_field_name(f), strlen(kpi_field_name(f)),
+                               NULL, 0)
+                         : hset(e, key, kpi_field_name(f), value))
+                return -1;
+        }
     return 0;
 }
 
@@ -366,7 +413,7 @@ static int kpi_changed(enc *e, int key, const cp_sums *sums, const cp_sums *writ
  * set, and vanished ones deleted: a survey touches a handful of fields,
  * not 30. Otherwise the hash is rewritten whole. */
 static int kpi_ops(enc *e, cp_agent *a, int w, int whole) {
-    char value[64];
+    kpi_texts now, old;
     cp_sums sums;
     int key = CP_AK_KPI + w;
     int diff = !whole && (a->written_known & (1u << w)) != 0;
@@ -375,20 +422,20 @@ static int kpi_ops(enc *e, cp_agent *a, int w, int whole) {
     for (int i = 0; diff && i < CP_S_COUNT; i++)
         if (sums.v[i] != a->written[w].v[i])
             changed |= 1u << i;
+    /* only fields whose inputs moved can have another text */
+    uint64_t fields = diff ? kpi_fields_of(changed) : ~0ull >> (64 - KPI_FIELDS);
     if (!diff && put(e, CP_KEYOP_DEL, key, NULL, 0, NULL, 0) != 0)
         return -1;
     /* when these sums became what they are (agentstep.h) */
-    if (hset_i64(e, key, KPI_AS_OF, a->kpi_as_of[w]) != 0)
+    if (hset_i64(e, key, KPI_AS_OF, a->kpi_as_of[w]) != 0 ||
+        kpi_texts_of(e, &sums, fields, &now) != 0)
         return -1;
-    if (diff && (kpi_changed(e, key, &sums, &a->written[w], changed, 0) ||
-                 kpi_changed(e, key, &sums, &a->written[w], changed, 1)))
+    if (diff && (kpi_texts_of(e, &a->written[w], fields, &old) != 0 ||
+                 kpi_changed(e, key, &now, &old, fields) != 0))
         return -1;
-    for (int f = 0; !diff && f < KPI_FIELDS; f++) {
-        if (kpi_field_text(e, &sums, f, value, sizeof(value)) != 0)
-            return -1;
-        if (value[0] && hset(e, key, kpi_field_name(f), value) != 0)
+    for (int f = 0; !diff && f < KPI_FIELDS; f++)
+        if (now.v[f][0] && hset(e, key, kpi_field_name(f), now.v[f]) != 0)
             return -1; /* absent when empty */
-    }
     a->written[w] = sums;
     a->written_known |= 1u << w;
     return 0;
@@ -396,13 +443,13 @@ static int kpi_ops(enc *e, cp_agent *a, int w, int whole) {
 
 /* Day field of slot k of the ledger, unless before keep_from. */
 static int day_field(enc *e, cp_points *p, int k, int64_t keep_from) {
-    char name[CP_LEDGER_FIELD_SIZE], value[24];
+    char name[CP_LEDGER_FIELD_SIZE], value[CP_NUM_TEXT_MAX];
     int64_t day = p->days[k].day;
     if (day < keep_from)
         return 0; /* a day before those kept is not written */
     size_t n = cp_ledger_field(day, name, sizeof(name));
-    int m = fmt(e, value, sizeof(value), name, "%" PRId64, p->days[k].points);
-    if (m < 0 || put(e, CP_KEYOP_HSET, CP_AK_POINTS, name, n, value, (size_t)m) != 0)
+    size_t m = cp_fmt_i64(p->days[k].points, value);
+    if (put(e, CP_KEYOP_HSET, CP_AK_POINTS, name, n, value, m) != 0)
         return -1;
     cp_ledger_span_add(&p->stored, day);
     return 0;

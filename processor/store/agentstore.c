@@ -10,7 +10,6 @@
 #include "agentstore.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "kafka_io.h"
 #include "log.h"
 #include "luascripts.h"
+#include "numfmt.h"
 #include "outbox.h"
 #include "timefmt.h"
 
@@ -44,6 +44,7 @@ void cp_store_free(cp_store *s) {
     free(s->offs);
     free(s->lens);
     free(s->argv);
+    free(s->board_sorted);
     memset(s, 0, sizeof(*s));
 }
 
@@ -58,6 +59,8 @@ static void args_reset(cp_store *s) {
 
 /* Room for one more argument of `bytes` bytes. */
 static int reserve(cp_store *s, size_t bytes) {
+    if (s->n < s->capoffs && s->n < s->caplens && s->used + bytes <= s->cap)
+        return 0; /* the usual case: room already */
     if (cp_grow(s->offs, s->capoffs, s->n + 1) != 0 || cp_grow(s->lens, s->caplens, s->n + 1) != 0)
         return -1;
     return cp_grow(s->arena, s->cap, s->used + bytes);
@@ -78,17 +81,19 @@ static void arg(cp_store *s, const char *p, size_t len) {
     s->used += len;
 }
 
-static void argf(cp_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(cp_store *s, const char *fmt, ...) {
+static void arg_i64(cp_store *s, int64_t v) {
+    char buf[CP_NUM_TEXT_MAX];
+    arg(s, buf, cp_fmt_i64(v, buf));
+}
+
+/* An agent key's name (agentlayout.h). */
+static void arg_key(cp_store *s, int key, const cp_agent *a, const char *window) {
     char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(buf))
+    size_t n = cp_layout_key_name(buf, sizeof(buf), s->prefix, key, a->id, window);
+    if (n == 0)
         s->failed = s->failed ? s->failed : "a key name longer than 255 bytes";
     else
-        arg(s, buf, (size_t)n);
+        arg(s, buf, n);
 }
 
 static const char **build_argv(cp_store *s) {
@@ -124,11 +129,11 @@ static size_t script_key(const cp_store *s, int key) {
 /* Fill the count of the open operation in (reserved as 10 characters and
  * trimmed in place). */
 static void close_op(cp_store *s) {
-    char buf[24];
+    char buf[CP_NUM_TEXT_MAX];
     if (s->op_kind && !s->failed) {
-        int len = snprintf(buf, sizeof(buf), "%zu", s->op_count);
-        memcpy(s->arena + s->offs[s->op_count_at], buf, (size_t)len);
-        s->lens[s->op_count_at] = (size_t)len;
+        size_t len = cp_fmt_i64((int64_t)s->op_count, buf);
+        memcpy(s->arena + s->offs[s->op_count_at], buf, len);
+        s->lens[s->op_count_at] = len;
     }
     s->op_kind = 0;
 }
@@ -137,7 +142,7 @@ static void close_op(cp_store *s) {
 static void open_op(cp_store *s, char kind, size_t key, int counted) {
     close_op(s);
     arg(s, &kind, 1);
-    argf(s, "%zu", key);
+    arg_i64(s, (int64_t)key);
     if (!counted)
         return;
     arg(s, "0000000000", 10);
@@ -178,11 +183,17 @@ static int put_op(void *ctx, const cp_key_op *op) {
 /* ---- reads ------------------------------------------------------------------ */
 
 void cp_store_append_load(cp_store *s, const cp_agent *a) {
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_ST, s->prefix, a->id);
-    cp_redis_appendf(s->redis, "ZRANGE " CP_KEY_IDS " 0 -1 WITHSCORES", s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_POINTS, s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_CALLS, s->prefix, a->id);
-    cp_redis_appendf(s->redis, "HGETALL " CP_KEY_OUTBOX, s->prefix, a->id);
+    static const int keys[] = {CP_AK_ST, CP_AK_IDS, CP_AK_POINTS, CP_AK_CALLS, CP_AK_OUTBOX};
+    char key[256];
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (cp_layout_key_name(key, sizeof(key), s->prefix, keys[i], a->id, NULL) == 0) {
+            cp_redis_fail_unsent(s->redis, "the keys of %s are longer than 255 bytes", a->id);
+            return;
+        }
+        const char *argv[] = {keys[i] == CP_AK_IDS ? "ZRANGE" : "HGETALL", key, "0", "-1",
+                              "WITHSCORES"};
+        cp_redis_append_strs(s->redis, keys[i] == CP_AK_IDS ? 5 : 2, argv);
+    }
 }
 
 /* The keys a load reads, in reply order, to name them in errors. */
@@ -311,23 +322,23 @@ static int append_indexes(cp_store *s, cp_agent *a, int has_messages, int64_t wa
 /* numkeys, KEYS and the first three ARGV of agent_write.lua. */
 static void write_header(cp_store *s, cp_agent *a, int64_t wall) {
     const cp_windows *ws = s->layout.ws;
-    argf(s, "%d", ws->n + 5);
-    argf(s, CP_KEY_ST, s->prefix, a->id);
-    argf(s, CP_KEY_IDS, s->prefix, a->id);
+    arg_i64(s, ws->n + 5);
+    arg_key(s, CP_AK_ST, a, NULL);
+    arg_key(s, CP_AK_IDS, a, NULL);
     for (int w = 0; w < ws->n; w++)
-        argf(s, CP_KEY_KPI, s->prefix, a->id, ws->w[w].name);
-    argf(s, CP_KEY_POINTS, s->prefix, a->id);
-    argf(s, CP_KEY_CALLS, s->prefix, a->id);
-    argf(s, CP_KEY_OUTBOX, s->prefix, a->id);
-    if (a->version)
-        argf(s, "%" PRIu64, a->version);
+        arg_key(s, CP_AK_KPI + w, a, ws->w[w].name);
+    arg_key(s, CP_AK_POINTS, a, NULL);
+    arg_key(s, CP_AK_CALLS, a, NULL);
+    arg_key(s, CP_AK_OUTBOX, a, NULL);
+    if (a->version) /* versions stay far below 2^63 */
+        arg_i64(s, (int64_t)a->version);
     else
         arg(s, "", 0);
-    argf(s, "%" PRIu64, a->version + 1);
+    arg_i64(s, (int64_t)(a->version + 1));
     /* renewing the keys' expiry on every write costs a PEXPIRE per key;
      * once an hour is plenty against an expiry of days */
     int renew = a->version == 0 || wall - a->expire_set_ms >= 3600000;
-    argf(s, "%" PRId64, renew ? s->expire_ms : 0);
+    arg_i64(s, renew ? s->expire_ms : 0);
     if (renew)
         a->expire_set_ms = wall;
 }
@@ -533,20 +544,111 @@ done:
     return rc;
 }
 
+/* P lb:BOARD, or P agent-teams when board is NULL, into buf (room for
+ * the prefix, "lb:" and a board id). */
+static void board_key(const cp_store *s, const char *board, char *buf) {
+    size_t n = strlen(s->prefix);
+    const char *name = board ? "lb:" : "agent-teams";
+    memcpy(buf, s->prefix, n);
+    memcpy(buf + n, name, strlen(name));
+    n += strlen(name);
+    if (board) {
+        size_t len = strnlen(board, CP_BOARD_ID_MAX - 1);
+        memcpy(buf + n, board, len);
+        n += len;
+    }
+    buf[n] = '\0';
+}
+
 void cp_store_append_board_op(cp_store *s, const cp_board_op *op) {
+    char key[sizeof(s->prefix) + CP_BOARD_ID_MAX + 16], score[CP_NUM_TEXT_MAX];
+    const char *argv[4] = {NULL, key, NULL, NULL};
+    int argc = 3;
+    board_key(s, op->kind == CP_BOARD_TEAM ? NULL : op->board, key);
     switch (op->kind) {
-    case CP_BOARD_ZADD:
-        cp_redis_appendf(s->redis, "ZADD %slb:%s %.2f %s", s->prefix, op->board, op->score,
-                         op->agent);
+    case CP_BOARD_ZADD: /* the score as "%.2f" */
+        cp_fmt_fixed(op->score, 2, score);
+        argv[0] = "ZADD", argv[2] = score, argv[3] = op->agent, argc = 4;
         break;
     case CP_BOARD_ZREM:
-        cp_redis_appendf(s->redis, "ZREM %slb:%s %s", s->prefix, op->board, op->agent);
+        argv[0] = "ZREM", argv[2] = op->agent;
         break;
     default:
         if (op->team[0])
-            cp_redis_appendf(s->redis, "HSET %sagent-teams %s %s", s->prefix, op->agent, op->team);
+            argv[0] = "HSET", argv[2] = op->agent, argv[3] = op->team, argc = 4;
         else
-            cp_redis_appendf(s->redis, "HDEL %sagent-teams %s", s->prefix, op->agent);
+            argv[0] = "HDEL", argv[2] = op->agent;
         break;
     }
+    cp_redis_append_strs(s->redis, argc, argv);
+}
+
+/* Board, then agent, then the order they came in. */
+static int board_op_order(const void *x, const void *y) {
+    const cp_board_op *a = *(const cp_board_op *const *)x, *b = *(const cp_board_op *const *)y;
+    int c = strcmp(a->board, b->board);
+    if (c == 0)
+        c = strcmp(a->agent, b->agent);
+    return c != 0 ? c : (a > b) - (a < b);
+}
+
+/* The last op of each agent among sorted[from, to) (one board), of `kind`,
+ * as one command: ZADD key score agent ..., or ZREM key agent ...; 1 when
+ * one was appended. */
+static size_t board_command(cp_store *s, const cp_board_op **sorted, size_t from, size_t to,
+                            cp_board_op_kind kind) {
+    char key[sizeof(s->prefix) + CP_BOARD_ID_MAX + 16];
+    size_t argc = 0;
+    board_key(s, sorted[from]->board, key);
+    args_reset(s);
+    arg(s, kind == CP_BOARD_ZADD ? "ZADD" : "ZREM", 4);
+    arg(s, key, strlen(key));
+    for (size_t i = from; i < to; i++) {
+        const cp_board_op *op = sorted[i];
+        if (i + 1 < to && strcmp(sorted[i + 1]->agent, op->agent) == 0)
+            continue; /* a later op of the same agent decides */
+        if (op->kind != kind)
+            continue;
+        if (kind == CP_BOARD_ZADD) { /* the score as "%.2f" */
+            char score[CP_NUM_TEXT_MAX];
+            arg(s, score, cp_fmt_fixed(op->score, 2, score));
+        }
+        arg(s, op->agent, strlen(op->agent));
+        argc++;
+    }
+    if (argc == 0)
+        return 0;
+    const char **argv = !s->failed ? build_argv(s) : NULL;
+    if (!argv) {
+        cp_redis_fail_unsent(s->redis, "board commands of %s not sent: out of memory", key);
+        return 0;
+    }
+    cp_redis_append(s->redis, (int)s->n, argv, s->lens);
+    return 1;
+}
+
+size_t cp_store_append_board_ops(cp_store *s, const cp_board_op *ops, size_t n) {
+    size_t commands = 0, m = 0;
+    if (cp_grow(s->board_sorted, s->capboard_sorted, n) != 0) { /* one by one, then */
+        for (size_t i = 0; i < n; i++)
+            cp_store_append_board_op(s, &ops[i]);
+        return n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind != CP_BOARD_TEAM) {
+            s->board_sorted[m++] = &ops[i];
+            continue;
+        }
+        cp_store_append_board_op(s, &ops[i]);
+        commands++;
+    }
+    qsort(s->board_sorted, m, sizeof(*s->board_sorted), board_op_order);
+    for (size_t from = 0, to; from < m; from = to) {
+        for (to = from + 1;
+             to < m && strcmp(s->board_sorted[to]->board, s->board_sorted[from]->board) == 0; to++)
+            ;
+        commands += board_command(s, s->board_sorted, from, to, CP_BOARD_ZADD);
+        commands += board_command(s, s->board_sorted, from, to, CP_BOARD_ZREM);
+    }
+    return commands;
 }

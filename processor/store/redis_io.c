@@ -20,6 +20,7 @@
 
 #include <hiredis/sds.h>
 
+#include "grow.h"
 #include "log.h"
 
 int cp_redis_url_parse(const char *url, cp_redis_url *out, char *err, size_t errsz) {
@@ -110,6 +111,11 @@ void cp_redis_disconnect(cp_redis *r) {
 
 void cp_redis_close(cp_redis *r) {
     cp_redis_disconnect(r);
+    free(r->argv);
+    free(r->argvlen);
+    r->argv = NULL;
+    r->argvlen = NULL;
+    r->argvcap = r->argvlencap = 0;
 }
 
 /* A command during connection setup; the reply must not be an error. */
@@ -241,18 +247,32 @@ fail:
     return -1;
 }
 
-/* While disconnected nothing is appended: the step's reads return NULL. */
-void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
-    if (!r->ctx)
-        return;
+/* ---- commands -------------------------------------------------------------- */
+
+/* Hand one command to hiredis (redisAppendCommandArgv formats it into the
+ * connection's output buffer); argvlen NULL takes each argument's length
+ * by strlen. */
+static void append_argv(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
     if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
-        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", argc ? (int)argvlen[0] : 0,
+        size_t namelen = !argc ? 0 : argvlen ? argvlen[0] : strlen(argv[0]);
+        cp_redis_fail_unsent(r, "cannot buffer a %.*s command: %s", (int)namelen,
                              argc ? argv[0] : "", r->ctx->errstr);
         return;
     }
     r->pending++;
     r->appended++;
     r->commands++;
+}
+
+/* While disconnected nothing is appended: the step's reads return NULL. */
+void cp_redis_append(cp_redis *r, int argc, const char **argv, const size_t *argvlen) {
+    if (r->ctx)
+        append_argv(r, argc, argv, argvlen);
+}
+
+void cp_redis_append_strs(cp_redis *r, int argc, const char *const *argv) {
+    if (r->ctx)
+        append_argv(r, argc, (const char **)argv, NULL);
 }
 
 void cp_redis_appendf(cp_redis *r, const char *fmt, ...) {
@@ -280,24 +300,19 @@ void cp_redis_append_script(cp_redis *r, const cp_lua_script *script, int argc, 
         cp_redis_fail_unsent(r, "script %s is not registered with this connection", script->name);
         return;
     }
-    const char **full = malloc(sizeof(*full) * (size_t)(argc + 2));
-    size_t *lens = malloc(sizeof(*lens) * (size_t)(argc + 2));
-    if (!full || !lens) {
-        free(full);
-        free(lens);
+    if (cp_grow(r->argv, r->argvcap, (size_t)argc + 2) != 0 ||
+        cp_grow(r->argvlen, r->argvlencap, (size_t)argc + 2) != 0) {
         cp_redis_fail_unsent(r, "cannot buffer an EVALSHA of %s with %d arguments (out of memory)",
                              script->name, argc);
         return;
     }
-    full[0] = "EVALSHA";
-    lens[0] = 7;
-    full[1] = s->sha;
-    lens[1] = strlen(s->sha);
-    memcpy(full + 2, argv, sizeof(*argv) * (size_t)argc);
-    memcpy(lens + 2, argvlen, sizeof(*argvlen) * (size_t)argc);
-    cp_redis_append(r, argc + 2, full, lens);
-    free(full);
-    free(lens);
+    r->argv[0] = "EVALSHA";
+    r->argvlen[0] = 7;
+    r->argv[1] = s->sha;
+    r->argvlen[1] = strlen(s->sha);
+    memcpy(r->argv + 2, argv, sizeof(*argv) * (size_t)argc);
+    memcpy(r->argvlen + 2, argvlen, sizeof(*argvlen) * (size_t)argc);
+    append_argv(r, argc + 2, r->argv, r->argvlen);
 }
 
 redisReply *cp_redis_read(cp_redis *r) {

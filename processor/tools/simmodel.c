@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numfmt.h"
 #include "timefmt.h"
 
 typedef enum {
@@ -260,34 +261,43 @@ static int format_ts(cp_sim *s, const agent *a, int64_t t, char *buf, size_t siz
     return snprintf(buf, size, "\"%s+%02d:%02d\"", iso, off_min / 60, off_min % 60);
 }
 
+/* v to `decimals` places, as "%.Nf" would (numfmt.h), in t. */
+static const char *fx(double v, int decimals, char t[CP_NUM_TEXT_MAX]) {
+    cp_fmt_fixed(v, decimals, t);
+    return t;
+}
+
 static int type_fields(cp_sim *s, const step *st, const agent *a, char *buf, size_t size) {
     double k = skill_at(s, a, st->t);
+    char t1[CP_NUM_TEXT_MAX], t2[CP_NUM_TEXT_MAX];
     switch (st->kind) {
     case STEP_OFFER:
         return snprintf(buf, size, "\"type\":\"call_offered\"");
     case STEP_RING:
         if (!a->answered)
             return snprintf(buf, size, "\"type\":\"call_missed\"");
-        return snprintf(buf, size, "\"type\":\"call_answered\",\"ring_s\":%.1f", a->ring_s);
+        return snprintf(buf, size, "\"type\":\"call_answered\",\"ring_s\":%s",
+                        fx(a->ring_s, 1, t1));
     case STEP_END: {
         int transferred = chance(s, 0.02 + 0.3 * (1 - k));
         int resolved = !transferred && chance(s, 0.45 + 0.5 * k);
         int complaint = chance(s, 0.02 + 0.15 * (1 - k));
         int sale = !transferred && chance(s, 0.05 + 0.15 * k);
         int n = snprintf(buf, size,
-                         "\"type\":\"call_ended\",\"talk_s\":%.1f,\"hold_s\":%.1f,"
+                         "\"type\":\"call_ended\",\"talk_s\":%s,\"hold_s\":%s,"
                          "\"transferred\":%s,\"resolved\":%s,\"complaint\":%s,\"sale\":%s",
-                         a->talk_s, a->hold_s, transferred ? "true" : "false",
+                         fx(a->talk_s, 1, t1), fx(a->hold_s, 1, t2), transferred ? "true" : "false",
                          resolved ? "true" : "false", complaint ? "true" : "false",
                          sale ? "true" : "false");
         if (n > 0 && (size_t)n < size && sale)
-            n += snprintf(buf + n, size - (size_t)n, ",\"sale_value\":%.2f", rnd_range(s, 20, 500));
+            n += snprintf(buf + n, size - (size_t)n, ",\"sale_value\":%s",
+                          fx(rnd_range(s, 20, 500), 2, t1));
         if (n > 0 && (size_t)n < size && !a->wrapup_separate)
-            n += snprintf(buf + n, size - (size_t)n, ",\"acw_s\":%.1f", a->acw_s);
+            n += snprintf(buf + n, size - (size_t)n, ",\"acw_s\":%s", fx(a->acw_s, 1, t1));
         return n;
     }
     case STEP_WRAPUP:
-        return snprintf(buf, size, "\"type\":\"wrapup_ended\",\"acw_s\":%.1f", a->acw_s);
+        return snprintf(buf, size, "\"type\":\"wrapup_ended\",\"acw_s\":%s", fx(a->acw_s, 1, t1));
     case STEP_SURVEY:
         return snprintf(buf, size, "\"type\":\"survey\",\"csat\":%d", st->value);
     case STEP_QA:

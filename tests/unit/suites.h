@@ -25,5 +25,6 @@ Suite *keyset_suite(void);
 Suite *produce_suite(void);
 Suite *agentlayout_suite(void);
 Suite *kindstate_suite(void);
+Suite *numfmt_suite(void);
 
 #endif

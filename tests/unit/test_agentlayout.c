@@ -780,10 +780,55 @@ START_TEST(test_kind_state_fields) {
 }
 END_TEST
 
+/* The CP_KEY_* format's text of a key (window "60m" for a KPI hash). */
+static void key_by_format(char *buf, size_t size, const char *pre, int key, const char *a) {
+    switch (key) {
+    case CP_AK_ST:
+        snprintf(buf, size, CP_KEY_ST, pre, a);
+        break;
+    case CP_AK_IDS:
+        snprintf(buf, size, CP_KEY_IDS, pre, a);
+        break;
+    case CP_AK_POINTS:
+        snprintf(buf, size, CP_KEY_POINTS, pre, a);
+        break;
+    case CP_AK_CALLS:
+        snprintf(buf, size, CP_KEY_CALLS, pre, a);
+        break;
+    case CP_AK_OUTBOX:
+        snprintf(buf, size, CP_KEY_OUTBOX, pre, a);
+        break;
+    default:
+        snprintf(buf, size, CP_KEY_KPI, pre, a, "60m");
+        break;
+    }
+}
+
+/* Key names built without printf are the CP_KEY_* formats' text; one
+ * that does not fit is refused whole. */
+START_TEST(test_key_names) {
+    static const char *const prefixes[] = {"cp:", "", "site-7:callpulse:"};
+    static const char *const agents[] = {"a17", "x", "agent-with-a-rather-long-id-0123456789"};
+    char got[256], want[256];
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; i < 3; i++)
+            for (int key = CP_AK_ST; key <= CP_AK_KPI + 1; key++) {
+                key_by_format(want, sizeof(want), prefixes[p], key, agents[i]);
+                size_t n = strlen(want);
+                ck_assert_uint_eq(
+                    cp_layout_key_name(got, sizeof(got), prefixes[p], key, agents[i], "60m"), n);
+                ck_assert_str_eq(got, want);
+                ck_assert_uint_eq(cp_layout_key_name(got, n, prefixes[p], key, agents[i], "60m"),
+                                  0);
+            }
+}
+END_TEST
+
 Suite *agentlayout_suite(void) {
     Suite *s = suite_create("agentlayout");
     TCase *tc = tcase_create("agentlayout");
     tcase_add_test(tc, test_whole_state_round_trip);
+    tcase_add_test(tc, test_key_names);
     tcase_add_test(tc, test_delta_over_stored_state);
     tcase_add_test(tc, test_sink_failure_fails_the_write);
     tcase_add_loop_test(tc, test_malformed_fields, 0,

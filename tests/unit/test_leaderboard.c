@@ -4,6 +4,8 @@
  * its window slides, team moves, resync after a load. */
 #include <check.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -11,6 +13,7 @@
 #include "config.h"
 #include "leaderboard.h"
 #include "suites.h"
+#include "testrng.h"
 
 /* ---- change detection and throttling --------------------------------------------- */
 
@@ -97,6 +100,30 @@ START_TEST(test_top_compares_scores_to_a_tenth) {
     char *empty = cp_board_top(agents, teams, s1, 0);
     ck_assert_str_eq(empty, "");
     free(empty);
+}
+END_TEST
+
+/* The canonical top is byte for byte the sprintf text it was before issue
+ * 13 ("%s\t%s\t%.1f\n" per entry) for scores of every kind: board scores
+ * to 0.01 (ties at .x5 among them), negatives, huge ones. */
+START_TEST(test_top_is_the_printf_text) {
+    char *agents[] = {"a1", "agent-with-a-long-id", "a3"}, *teams[] = {"t1", "", "team-2"};
+    uint64_t st = 7;
+    for (int i = 0; i < 20000; i++) {
+        double scores[3];
+        char want[512], *at = want;
+        for (int k = 0; k < 3; k++) {
+            scores[k] = (double)test_between(&st, -10000, 10000) / 100;
+            if (i % 100 == 0)
+                scores[k] = (double)test_between(&st, 0, 1000000) * 1e15;
+        }
+        for (int k = 0; k < 3; k++)
+            at += snprintf(at, sizeof(want) - (size_t)(at - want), "%s\t%s\t%.1f\n", agents[k],
+                           teams[k], scores[k]);
+        char *top = cp_board_top(agents, teams, scores, 3);
+        ck_assert_str_eq(top, want);
+        free(top);
+    }
 }
 END_TEST
 
@@ -315,6 +342,7 @@ Suite *leaderboard_suite(void) {
                         (int)(sizeof(decisions) / sizeof(decisions[0])));
     tcase_add_test(tc, test_next_due_is_the_earliest_marked_board);
     tcase_add_test(tc, test_top_compares_scores_to_a_tenth);
+    tcase_add_test(tc, test_top_is_the_printf_text);
     tcase_add_test(tc, test_message_prev_rank_and_fields);
     tcase_add_test(tc, test_message_first_and_prefix_ids);
     tcase_add_test(tc, test_plan_join_and_min_calls);

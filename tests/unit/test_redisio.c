@@ -8,6 +8,7 @@
  * grace period. */
 #include <check.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,11 @@
 #include "agentstore.h"
 #include "config.h"
 #include "health.h"
+#include "luascripts.h"
 #include "outbox.h"
 #include "redis_io.h"
 #include "suites.h"
+#include "testrng.h"
 
 /* ---- error replies ------------------------------------------------------------ */
 
@@ -94,6 +97,141 @@ START_TEST(test_read_notes_what_ensure_must_repair) {
     ck_assert_int_eq(r.scripts_lost, 0);
     freeReplyObject(a);
     cp_redis_close(&r);
+}
+END_TEST
+
+/* ---- commands on the wire ----------------------------------------------------------- */
+
+/* What hiredis's own formatter makes of argv, against what the
+ * connection buffered. */
+static void same_wire(cp_redis *r, int argc, const char **argv, const size_t *lens) {
+    char *want = NULL;
+    int n = redisFormatCommandArgv(&want, argc, argv, lens);
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq(sdslen(r->ctx->obuf), (size_t)n);
+    ck_assert_msg(memcmp(r->ctx->obuf, want, (size_t)n) == 0, "%d arguments: [%.*s], want [%s]",
+                  argc, (int)sdslen(r->ctx->obuf), r->ctx->obuf, want);
+    redisFreeCommand(want);
+    sdsclear(r->ctx->obuf);
+}
+
+/* Commands of every shape (empty, binary, long arguments; few and many)
+ * are the bytes hiredis's redisFormatCommandArgv gives, one after the
+ * other in the connection's output buffer. */
+START_TEST(test_append_is_hiredis_wire) {
+    static char big[70000];
+    const char *argv[300];
+    size_t lens[300];
+    uint64_t st = 42;
+    cp_redis r;
+    fake_redis(&r, "", 0);
+    memset(big, 'x', sizeof(big));
+    big[100] = '\0', big[101] = '\r', big[102] = '\n';
+    for (int c = 0; c < 400; c++) {
+        int argc = 1 + (int)(test_rng(&st) % (c % 10 == 0 ? 300 : 8));
+        for (int i = 0; i < argc; i++) {
+            argv[i] = big + test_rng(&st) % 1000;
+            lens[i] = (size_t)test_between(&st, 0, c % 50 == 0 ? 65000 : 40);
+        }
+        cp_redis_append(&r, argc, argv, lens);
+        same_wire(&r, argc, argv, lens);
+    }
+    const char *strs[] = {"ZADD", "cp:lb:all:15m", "87.25", "a17"};
+    size_t slens[] = {4, 13, 5, 3};
+    cp_redis_append_strs(&r, 4, strs);
+    same_wire(&r, 4, strs, slens);
+    ck_assert_uint_eq(r.pending, 401);
+    cp_redis_close(&r);
+}
+END_TEST
+
+/* An EVALSHA of a registered script: EVALSHA, its sha, then argv; the
+ * argument array it reuses grows for a longer command and keeps the
+ * earlier ones intact. */
+START_TEST(test_append_script_is_hiredis_wire) {
+    const char *argv[] = {"2", "cp:st:{a1}", "", "v1", "0000000000"};
+    size_t lens[] = {1, 10, 0, 2, 10};
+    const char *full[] = {
+        "EVALSHA",   "0123456789abcdef0123456789abcdef01234567", "2", "cp:st:{a1}", "", "v1",
+        "0000000000"};
+    size_t flens[] = {7, 40, 1, 10, 0, 2, 10};
+    cp_redis r;
+    fake_redis(&r, "", 0);
+    ck_assert_int_eq(cp_redis_add_script(&r, &cp_lua_agent_write), 0);
+    snprintf(r.scripts[0].sha, sizeof(r.scripts[0].sha), "%s", full[1]);
+    cp_redis_append_script(&r, &cp_lua_agent_write, 5, argv, lens);
+    same_wire(&r, 7, full, flens);
+    const char *many[200], *fmany[202];
+    size_t mlens[200], fmlens[202];
+    fmany[0] = full[0], fmany[1] = full[1], fmlens[0] = 7, fmlens[1] = 40;
+    for (int i = 0; i < 200; i++) {
+        fmany[i + 2] = many[i] = argv[i % 5];
+        fmlens[i + 2] = mlens[i] = lens[i % 5];
+    }
+    cp_redis_append_script(&r, &cp_lua_agent_write, 200, many, mlens);
+    same_wire(&r, 202, fmany, fmlens);
+    cp_redis_append_script(&r, &cp_lua_agent_write, 5, argv, lens);
+    same_wire(&r, 7, full, flens);
+    ck_assert_uint_eq(r.pending, 3);
+    cp_redis_close(&r);
+}
+END_TEST
+
+static cp_board_op board_op(cp_board_op_kind kind, const char *board, const char *agent,
+                            const char *team, double score) {
+    cp_board_op op;
+    memset(&op, 0, sizeof(op));
+    op.kind = kind;
+    snprintf(op.board, sizeof(op.board), "%s", board);
+    snprintf(op.agent, sizeof(op.agent), "%s", agent);
+    snprintf(op.team, sizeof(op.team), "%s", team);
+    op.score = score;
+    return op;
+}
+
+/* A round's board ops become one ZADD and one ZREM per board, each agent's
+ * last op deciding its entry (a ZADD after a ZREM sets it, a ZREM after a
+ * ZADD removes it); team ops go one by one. */
+START_TEST(test_board_ops_one_command_per_board_and_kind) {
+    cp_config cfg;
+    cp_windows ws;
+    cp_store st;
+    cp_redis r;
+    char err[256];
+    cp_config_defaults(&cfg);
+    ck_assert_msg(cp_config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+    cp_windows_from_config(&ws, &cfg);
+    fake_redis(&r, "", 0);
+    ck_assert_int_eq(cp_store_init(&st, &r, &cfg, &ws), 0);
+    cp_board_op ops[] = {
+        board_op(CP_BOARD_ZADD, "all:15m", "a2", "", 60),
+        board_op(CP_BOARD_ZADD, "team:t1:15m", "a2", "", 60),
+        board_op(CP_BOARD_TEAM, "", "a2", "t1", 0),
+        board_op(CP_BOARD_ZADD, "all:15m", "a1", "", 87.125),
+        board_op(CP_BOARD_ZREM, "all:15m", "a3", "", 0),
+        board_op(CP_BOARD_ZREM, "all:15m", "a1", "", 0),
+        board_op(CP_BOARD_ZREM, "all:60m", "a4", "", 0),
+        board_op(CP_BOARD_ZADD, "all:60m", "a4", "", 99.994),
+        board_op(CP_BOARD_ZADD, "all:15m", "a3", "", 5),
+        board_op(CP_BOARD_TEAM, "", "a5", "", 0),
+    };
+    size_t n = cp_store_append_board_ops(&st, ops, sizeof(ops) / sizeof(ops[0]));
+    const char *want =
+        "*4\r\n$4\r\nHSET\r\n$14\r\ncp:agent-teams\r\n$2\r\na2\r\n$2\r\nt1\r\n"
+        "*3\r\n$4\r\nHDEL\r\n$14\r\ncp:agent-teams\r\n$2\r\na5\r\n"
+        "*6\r\n$4\r\nZADD\r\n$13\r\ncp:lb:all:15m\r\n"
+        "$5\r\n60.00\r\n$2\r\na2\r\n$4\r\n5.00\r\n$2\r\na3\r\n"
+        "*3\r\n$4\r\nZREM\r\n$13\r\ncp:lb:all:15m\r\n$2\r\na1\r\n"
+        "*4\r\n$4\r\nZADD\r\n$13\r\ncp:lb:all:60m\r\n$5\r\n99.99\r\n$2\r\na4\r\n"
+        "*4\r\n$4\r\nZADD\r\n$17\r\ncp:lb:team:t1:15m\r\n$5\r\n60.00\r\n$2\r\na2\r\n";
+    ck_assert_uint_eq(n, 6);
+    ck_assert_uint_eq(r.pending, 6);
+    ck_assert_msg(sdslen(r.ctx->obuf) == strlen(want) &&
+                      memcmp(r.ctx->obuf, want, strlen(want)) == 0,
+                  "[%.*s]", (int)sdslen(r.ctx->obuf), r.ctx->obuf);
+    cp_store_free(&st);
+    cp_redis_close(&r);
+    cp_config_free(&cfg);
 }
 END_TEST
 
@@ -296,6 +434,9 @@ Suite *redisio_suite(void) {
     TCase *tc = tcase_create("redisio");
     tcase_add_loop_test(tc, test_error_kinds, 0, (int)(sizeof(kinds) / sizeof(kinds[0])));
     tcase_add_test(tc, test_read_notes_what_ensure_must_repair);
+    tcase_add_test(tc, test_append_is_hiredis_wire);
+    tcase_add_test(tc, test_append_script_is_hiredis_wire);
+    tcase_add_test(tc, test_board_ops_one_command_per_board_and_kind);
     tcase_add_loop_test(tc, test_load_classified, 0,
                         (int)(sizeof(load_cases) / sizeof(load_cases[0])));
     tcase_add_test(tc, test_reload_queues_outbox_once);
