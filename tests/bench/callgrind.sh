@@ -56,7 +56,8 @@ awk -v top="$top" '/^-+$/ { sep++; next } sep >= 3 && NF >= 2 && $1 ~ /^[0-9,]+$
     print; shown++ }' "$out/callpulse.txt"
 echo
 echo "callpulse: top $top of its own functions by inclusive Ir (with what they call):"
-grep -E '/processor/' "$out/callpulse-inclusive.txt" | head -"$top" |
+# (awk reads to the end: head would stop grep early, a SIGPIPE pipefail reports)
+awk -v top="$top" '/\/processor\// && shown < top { print; shown++ }' "$out/callpulse-inclusive.txt" |
     sed -E 's| [^ ]*/processor/| processor/|; s| \[[^]]*\]$||'
 echo
 echo "files: $out (callgrind_annotate --inclusive=yes $out/cg.out.N for inclusive costs)"
