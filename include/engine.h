@@ -155,7 +155,4 @@ int cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n);
 /* Partitions were revoked: forget every cached agent. */
 void cp_engine_revoke(cp_engine *e);
 
-/* Is Redis reachable? Connects when it is not. */
-int cp_engine_ready(cp_engine *e);
-
 #endif

@@ -102,10 +102,6 @@ void cp_engine_free(cp_engine *e) {
     cp_redis_close(&e->redis);
 }
 
-int cp_engine_ready(cp_engine *e) {
-    return cp_redis_ensure(&e->redis);
-}
-
 /* ---- work items ------------------------------------------------------------ */
 
 static cp_work *add_work(cp_engine *e, cp_agent *a) {

@@ -139,7 +139,10 @@ int cp_http_start(cp_http *h, const cp_config *cfg, cp_metrics *m, cp_health *he
         snprintf(err, errsz, "http.listen: cannot listen on %s", cfg->http_listen);
         return -1;
     }
-    cp_info("serving /metrics and /healthz on %s", cfg->http_listen);
+    /* port 0 lets the system choose: say which one it chose */
+    const union MHD_DaemonInfo *bound = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    cp_info("serving /metrics and /healthz on %s (port %u)", cfg->http_listen,
+            bound ? (unsigned)bound->port : 0u);
     return 0;
 }
 

@@ -262,12 +262,38 @@ START_TEST(test_stale_refusals_named) {
 }
 END_TEST
 
+/* http.listen with port 0: the system chooses, the log says which port,
+ * and /healthz answers there (an operator or a test needs no free-port
+ * guess). */
+START_TEST(test_http_port_zero_logged) {
+    h_env e;
+    h_proc run;
+    char line[4096] = "";
+    const char *said = "serving /metrics and /healthz on 127.0.0.1:0 (port ";
+    h_env_start(&e, PARTS);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", "{\"http\":{\"listen\":\"127.0.0.1:0\"}}"),
+                "ops-port0", "run");
+    ck_assert(h_wait_log(&run, said, 30000) == 0);
+    FILE *f = fopen(run.log, "r");
+    ck_assert(f != NULL);
+    while (fgets(line, sizeof(line), f) && !strstr(line, said))
+        ;
+    fclose(f);
+    int port = atoi(strstr(line, said) + strlen(said));
+    ck_assert_msg(port > 0 && port < 65536, "logged port %d in: %s", port, line);
+    ck_assert_int_eq(wait_health(port, 200, 30000), 200);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *ops_suite(void) {
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("http");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_metrics_and_health);
     tcase_add_test(tc, test_stale_refusals_named);
+    tcase_add_test(tc, test_http_port_zero_logged);
     suite_add_tcase(s, tc);
     return s;
 }
