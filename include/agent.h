@@ -21,6 +21,9 @@
 
 #define CP_NO_CLOCK INT64_MIN
 
+/* Longest version text of a malformed state hash that can be taken over. */
+#define CP_FOUND_VERSION_MAX 128
+
 typedef struct cp_applied {
     int32_t partition;
     int64_t offset;
@@ -52,14 +55,20 @@ typedef struct cp_agent {
                                           an event was applied): its KPI hash's as_of */
     uint32_t written_known;            /* bit per window */
     int loaded;                        /* state read from Redis (or known new) */
-    int64_t expire_set_ms;             /* wall time its keys' expiry was last renewed */
-    int64_t indexed_ms;                /* wall time it was last put in its partition's index */
-    int32_t indexed_partition;         /* ... of that partition */
-    int32_t outbox_indexed;            /* partition whose outbox index holds it, or -1 */
-    int32_t slot;                      /* engine scratch: its work item, or -1 */
-    int64_t due;                       /* engine: its next deadline (agentstep.h) ... */
-    int due_known;                     /* ... when set */
-    struct cp_agent *next;             /* hash chain of the agent map */
+    /* Its state in Redis could not be decoded: it started empty, and its
+     * next write replaces its keys, guarded by the version text found
+     * there (found_version, "" when none; cp_agent_take_over). */
+    int takeover;
+    char found_version[CP_FOUND_VERSION_MAX + 1];
+    size_t found_version_len;
+    int64_t expire_set_ms;     /* wall time its keys' expiry was last renewed */
+    int64_t indexed_ms;        /* wall time it was last put in its partition's index */
+    int32_t indexed_partition; /* ... of that partition */
+    int32_t outbox_indexed;    /* partition whose outbox index holds it, or -1 */
+    int32_t slot;              /* engine scratch: its work item, or -1 */
+    int64_t due;               /* engine: its next deadline (agentstep.h) ... */
+    int due_known;             /* ... when set */
+    struct cp_agent *next;     /* hash chain of the agent map */
 } cp_agent;
 
 /* What applying a batch did to an agent, for building its Redis write. */
@@ -79,6 +88,13 @@ typedef struct cp_agent_delta {
 
 cp_agent *cp_agent_new(const char *id, size_t len);
 void cp_agent_free(cp_agent *a);
+
+/* Its state in Redis could not be decoded (contract 3 still holds for every
+ * other agent): forget whatever was decoded of it, start it empty and
+ * loaded with nrules rule states, and mark its next write as a takeover
+ * (found_version kept). Its id, partition, index and engine places stay.
+ * 0, or -1 on out of memory (the agent is then empty, not loaded). */
+int cp_agent_take_over(cp_agent *a, int nrules);
 
 /* Applied offset of a partition; -1 when none. */
 int64_t cp_agent_applied(const cp_agent *a, int32_t partition);

@@ -198,14 +198,13 @@ static int load_work(cp_engine *e) {
         if (rc == CP_STORE_LOAD_FAILED || rc == CP_STORE_LOAD_NO_MEMORY)
             return -1; /* transient: the batch is retried */
         if (rc == CP_STORE_LOAD_MALFORMED) {
-            cp_error("agent %s: malformed state in Redis (%s); starting it empty", w->id,
-                     e->redis.err);
-            cp_agent_rules_free(&w->agent->rules);
-            if (cp_agent_rules_init(&w->agent->rules, e->cfg->rules.n) != 0) {
+            cp_error("agent %s: malformed state in Redis (%s); starting it empty, its keys "
+                     "replaced at its next write",
+                     w->id, e->redis.err);
+            if (cp_agent_take_over(w->agent, e->cfg->rules.n) != 0) {
                 fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory starting an agent empty");
                 return -1;
             }
-            w->agent->loaded = 1;
         }
         e->stats.loads++;
     }

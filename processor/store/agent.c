@@ -71,6 +71,31 @@ void cp_agent_free(cp_agent *a) {
     free(a);
 }
 
+int cp_agent_take_over(cp_agent *a, int nrules) {
+    cp_agent keep = *a;
+    cp_agent_rules_free(&a->rules);
+    cp_wstore_free(&a->w);
+    cp_keyset_free(&a->ids);
+    free(a->applied);
+    memset(a, 0, sizeof(*a));
+    memcpy(a->id, keep.id, sizeof(a->id));
+    a->partition = keep.partition;
+    a->indexed_ms = keep.indexed_ms;
+    a->indexed_partition = keep.indexed_partition;
+    a->outbox_indexed = keep.outbox_indexed;
+    a->slot = keep.slot;
+    a->next = keep.next;
+    a->as_of = CP_NO_CLOCK;
+    memcpy(a->found_version, keep.found_version, sizeof(a->found_version));
+    a->found_version_len = keep.found_version_len;
+    cp_wstore_init(&a->w);
+    if (cp_agent_rules_init(&a->rules, nrules) != 0)
+        return -1;
+    a->takeover = 1;
+    a->loaded = 1;
+    return 0;
+}
+
 int64_t cp_agent_applied(const cp_agent *a, int32_t partition) {
     for (size_t i = 0; i < a->napplied; i++)
         if (a->applied[i].partition == partition)

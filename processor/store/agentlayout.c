@@ -541,6 +541,12 @@ int cp_layout_encode(const cp_layout *l, const cp_rules *rules, cp_agent *a,
                      const cp_agent_change *c, const cp_key_op_sink *out, char *err, size_t errsz) {
     enc e = {l, out, err, errsz};
     int whole = c->d == NULL;
+    /* whole replaces: what the keys held before goes first (the KPI
+     * hashes and calls are rewritten whole below anyway; the outbox stays) */
+    if (whole && (put(&e, CP_KEYOP_DEL, CP_AK_ST, NULL, 0, NULL, 0) != 0 ||
+                  put(&e, CP_KEYOP_DEL, CP_AK_IDS, NULL, 0, NULL, 0) != 0 ||
+                  put(&e, CP_KEYOP_DEL, CP_AK_POINTS, NULL, 0, NULL, 0) != 0))
+        return -1;
     if (state_ops(&e, rules, a, c->d) != 0 || id_ops(&e, a, c->d) != 0)
         return -1;
     for (int w = 0; w < l->ws->n; w++)

@@ -247,6 +247,25 @@ static int transient_reply(const cp_agent *a, redisReply *const *r, char *err, s
     return 0;
 }
 
+/* The version text of a state hash that cannot be decoded, for the write
+ * that takes it over (cp_agent_take_over): "" when it has none. */
+static void note_found_version(cp_agent *a, const cp_strings *st) {
+    a->found_version_len = 0;
+    for (size_t i = 0; i + 1 < st->n; i += 2)
+        if (st->len[i] == 1 && st->v[i][0] == CP_ST_VERSION[0]) {
+            size_t n = st->len[i + 1];
+            if (n > CP_FOUND_VERSION_MAX) { /* cannot match: the write is refused as stale */
+                cp_warn("agent %s: its version field holds %zu bytes (at most %d can be taken "
+                        "over): remove st:{%s} to repair it",
+                        a->id, n, CP_FOUND_VERSION_MAX, a->id);
+                n = CP_FOUND_VERSION_MAX;
+            }
+            memcpy(a->found_version, st->v[i + 1], n);
+            a->found_version_len = n;
+        }
+    a->found_version[a->found_version_len] = '\0';
+}
+
 int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *r, cp_outbox *out,
                          char *err, size_t errsz) {
     cp_agent_read in;
@@ -267,6 +286,8 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
         }
     }
     int loaded = rc == 0 ? cp_layout_decode(a, rules, &in) : 0;
+    if (rc == CP_STORE_LOAD_MALFORMED || (loaded != 0 && loaded != CP_LOAD_NO_MEMORY))
+        note_found_version(a, &in.st);
     if (loaded == CP_LOAD_NO_MEMORY) { /* transient: the batch is retried */
         snprintf(err, errsz, "out of memory loading the state of {%s}", a->id);
         rc = CP_STORE_LOAD_NO_MEMORY;
@@ -330,7 +351,9 @@ static void write_header(cp_store *s, cp_agent *a, int64_t wall) {
     arg_key(s, CP_AK_POINTS, a, NULL);
     arg_key(s, CP_AK_CALLS, a, NULL);
     arg_key(s, CP_AK_OUTBOX, a, NULL);
-    if (a->version) /* versions stay far below 2^63 */
+    if (a->takeover) /* what was found, however malformed */
+        arg(s, a->found_version, a->found_version_len);
+    else if (a->version) /* versions stay far below 2^63 */
         arg_i64(s, (int64_t)a->version);
     else
         arg(s, "", 0);
@@ -347,7 +370,8 @@ int cp_store_append_write(cp_store *s, cp_agent *a, const cp_agent_delta *d, uin
                           const cp_rules *rules, const cp_outmsg *msgs, size_t nmsgs) {
     int64_t wall = cp_now_wall_ms();
     int commands = 1 + append_indexes(s, a, nmsgs > 0, wall);
-    cp_agent_change change = {d, windows, msgs, nmsgs};
+    /* a takeover replaces every key: written whole (agentlayout.h) */
+    cp_agent_change change = {a->takeover ? NULL : d, windows, msgs, nmsgs};
     cp_key_op_sink sink = {put_op, s};
     char why[256] = "";
     args_reset(s);
@@ -384,9 +408,10 @@ int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
     if (!(r = cp_redis_read(s->redis)))
         return -1;
     int rc = cp_store_write_outcome(r);
-    if (rc == 1)
+    if (rc == 1) {
         a->version++;
-    else if (rc < 0)
+        a->takeover = 0;
+    } else if (rc < 0)
         snprintf(s->redis->err, sizeof(s->redis->err), "state write of %s: %s", a->id,
                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
     freeReplyObject(r);

@@ -374,6 +374,56 @@ START_TEST(test_board_messages_recovered_at_every_assignment) {
 }
 END_TEST
 
+/* a group that re-forms soon after a member leaves (the embedded broker
+ * waits the whole session timeout) */
+#define QUICK_GROUP                                                                                \
+    "{\"kafka\":{\"properties\":{\"session.timeout.ms\":\"6000\",\"heartbeat.interval.ms\":"       \
+    "\"500\"}}}"
+
+/* A state hash that cannot be decoded (its version, a field, a pane) is
+ * taken over: the agent starts empty once, its first write replaces the
+ * whole hash (guarded by the version found there), and the floor goes on;
+ * after a restart it loads clean. Before: the write was refused as stale
+ * forever and every partition's consumption stopped. */
+START_TEST(test_malformed_state_taken_over) {
+    h_env e;
+    h_proc run;
+    h_env_start(&e, 2);
+    /* a7: its version is not a number; a8: a pane that does not decode */
+    redis_do(&e, "HSET cp:st:{a7} v garbage x1 junk a %s", "1");
+    redis_do(&e, "HSET cp:st:{a8} v 3 b29933562 %s", "not-sums");
+    redis_do(&e, "HSET cp:points:{a7} total %s", "999");
+    rd_kafka_t *p = h_producer(&e);
+    h_run_start(&e, &run, h_write_config(&e, "c.json", QUICK_GROUP), "kpi-malformed", "run");
+    ck_assert(h_wait_log(&run, "assigned", 30000) == 0);
+    survey(p, "a7", "m1");
+    survey(p, "a8", "m2");
+    survey(p, "a9", "m3");
+    wait_on_topic(&e, "agent-rewards", "csat-5:a7:m1", 30000);
+    wait_on_topic(&e, "agent-rewards", "csat-5:a8:m2", 30000);
+    wait_on_topic(&e, "agent-rewards", "csat-5:a9:m3", 30000);
+    ck_assert(h_wait_log(&run, "agent a7: malformed state", 1000) == 0);
+    ck_assert_int_eq(redis_int(&e, "HEXISTS cp:st:{a7} %s", "x1"), 0);
+    ck_assert_int_eq(redis_int(&e, "HEXISTS cp:st:{a8} %s", "b29933562"), 0);
+    ck_assert_int_eq(redis_int(&e, "HGET cp:points:{a7} %s", "total"), 10);
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+
+    /* a fresh process (its own log) loads both clean and counts on */
+    h_run_start(&e, &run, h_write_config(&e, "c.json", QUICK_GROUP), "kpi-malformed", "run-again");
+    ck_assert(h_wait_log(&run, "assigned", 30000) == 0);
+    survey(p, "a7", "m4");
+    survey(p, "a8", "m5");
+    wait_on_topic(&e, "agent-rewards", "csat-5:a7:m4", 30000);
+    wait_on_topic(&e, "agent-rewards", "csat-5:a8:m5", 30000);
+    ck_assert_int_eq(redis_int(&e, "HGET cp:points:{a7} %s", "total"), 20);
+    ck_assert_int_eq(redis_int(&e, "HGET cp:points:{a8} %s", "total"), 20);
+    ck_assert_msg(h_wait_log(&run, "malformed state", 10) != 0, "loaded malformed again");
+    ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
+    rd_kafka_destroy(p);
+    h_env_stop(&e);
+}
+END_TEST
+
 Suite *kpi_suite(void) {
     Suite *s = suite_create("kpi");
     /* a case per test, so that CK_RUN_CASE=kill9 runs one alone */
@@ -385,7 +435,8 @@ Suite *kpi_suite(void) {
                  {"redis_restart", test_redis_restart_equals_oracle},
                  {"rebalance", test_rebalance_equals_oracle},
                  {"redis_faults", test_redis_faults},
-                 {"board_recovery", test_board_messages_recovered_at_every_assignment}};
+                 {"board_recovery", test_board_messages_recovered_at_every_assignment},
+                 {"malformed_state", test_malformed_state_taken_over}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 300);
