@@ -21,9 +21,6 @@
 
 #define CP_NO_CLOCK INT64_MIN
 
-/* Longest version text of a malformed state hash that can be taken over. */
-#define CP_FOUND_VERSION_MAX 128
-
 typedef struct cp_applied {
     int32_t partition;
     int64_t offset;
@@ -57,9 +54,9 @@ typedef struct cp_agent {
     int loaded;                        /* state read from Redis (or known new) */
     /* Its state in Redis could not be decoded: it started empty, and its
      * next write replaces its keys, guarded by the version text found
-     * there (found_version, "" when none; cp_agent_take_over). */
+     * there (found_version, owned, NULL when none; cp_agent_take_over). */
     int takeover;
-    char found_version[CP_FOUND_VERSION_MAX + 1];
+    char *found_version;
     size_t found_version_len;
     int64_t expire_set_ms;     /* wall time its keys' expiry was last renewed */
     int64_t indexed_ms;        /* wall time it was last put in its partition's index */
@@ -92,9 +89,13 @@ void cp_agent_free(cp_agent *a);
 /* Its state in Redis could not be decoded (contract 3 still holds for every
  * other agent): forget whatever was decoded of it, start it empty and
  * loaded with nrules rule states, and mark its next write as a takeover
- * (found_version kept). Its id, partition, index and engine places stay.
- * 0, or -1 on out of memory (the agent is then empty, not loaded). */
-int cp_agent_take_over(cp_agent *a, int nrules);
+ * (found_version kept). Its id, partition, index and engine places stay,
+ * and so do the team boards it was on (so the resync takes it off them).
+ * Its version continues from the one found when that is a number, else
+ * from wall_ms (epoch ms): above any version issued before, so a process
+ * still caching an older copy is refused (contract 3). 0, or -1 on out of
+ * memory (the agent is then empty, not loaded). */
+int cp_agent_take_over(cp_agent *a, int nrules, int64_t wall_ms);
 
 /* Applied offset of a partition; -1 when none. */
 int64_t cp_agent_applied(const cp_agent *a, int32_t partition);

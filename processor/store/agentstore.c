@@ -248,22 +248,24 @@ static int transient_reply(const cp_agent *a, redisReply *const *r, char *err, s
 }
 
 /* The version text of a state hash that cannot be decoded, for the write
- * that takes it over (cp_agent_take_over): "" when it has none. */
-static void note_found_version(cp_agent *a, const cp_strings *st) {
+ * that takes it over (cp_agent_take_over): NULL when it has none. 0, or -1
+ * on out of memory. */
+static int note_found_version(cp_agent *a, const cp_strings *st) {
+    free(a->found_version);
+    a->found_version = NULL;
     a->found_version_len = 0;
     for (size_t i = 0; i + 1 < st->n; i += 2)
         if (st->len[i] == 1 && st->v[i][0] == CP_ST_VERSION[0]) {
             size_t n = st->len[i + 1];
-            if (n > CP_FOUND_VERSION_MAX) { /* cannot match: the write is refused as stale */
-                cp_warn("agent %s: its version field holds %zu bytes (at most %d can be taken "
-                        "over): remove st:{%s} to repair it",
-                        a->id, n, CP_FOUND_VERSION_MAX, a->id);
-                n = CP_FOUND_VERSION_MAX;
-            }
-            memcpy(a->found_version, st->v[i + 1], n);
+            char *v = realloc(a->found_version, n + 1);
+            if (!v)
+                return -1;
+            memcpy(v, st->v[i + 1], n);
+            v[n] = '\0';
+            a->found_version = v;
             a->found_version_len = n;
         }
-    a->found_version[a->found_version_len] = '\0';
+    return 0;
 }
 
 int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *r, cp_outbox *out,
@@ -286,8 +288,9 @@ int cp_store_decode_load(cp_agent *a, const cp_rules *rules, redisReply *const *
         }
     }
     int loaded = rc == 0 ? cp_layout_decode(a, rules, &in) : 0;
-    if (rc == CP_STORE_LOAD_MALFORMED || (loaded != 0 && loaded != CP_LOAD_NO_MEMORY))
-        note_found_version(a, &in.st);
+    if ((rc == CP_STORE_LOAD_MALFORMED || (loaded != 0 && loaded != CP_LOAD_NO_MEMORY)) &&
+        note_found_version(a, &in.st) != 0)
+        loaded = CP_LOAD_NO_MEMORY;    /* transient: the batch is retried */
     if (loaded == CP_LOAD_NO_MEMORY) { /* transient: the batch is retried */
         snprintf(err, errsz, "out of memory loading the state of {%s}", a->id);
         rc = CP_STORE_LOAD_NO_MEMORY;
@@ -352,7 +355,7 @@ static void write_header(cp_store *s, cp_agent *a, int64_t wall) {
     arg_key(s, CP_AK_CALLS, a, NULL);
     arg_key(s, CP_AK_OUTBOX, a, NULL);
     if (a->takeover) /* what was found, however malformed */
-        arg(s, a->found_version, a->found_version_len);
+        arg(s, a->found_version ? a->found_version : "", a->found_version_len);
     else if (a->version) /* versions stay far below 2^63 */
         arg_i64(s, (int64_t)a->version);
     else
@@ -654,6 +657,8 @@ static size_t board_command(cp_store *s, const cp_board_op **sorted, size_t from
 
 size_t cp_store_append_board_ops(cp_store *s, const cp_board_op *ops, size_t n) {
     size_t commands = 0, m = 0;
+    if (n == 0)
+        return 0;
     if (cp_grow(s->board_sorted, s->capboard_sorted, n) != 0) { /* one by one, then */
         for (size_t i = 0; i < n; i++)
             cp_store_append_board_op(s, &ops[i]);

@@ -382,8 +382,9 @@ END_TEST
 
 /* A state hash that cannot be decoded (its version, a field, a pane) is
  * taken over: the agent starts empty once, its first write replaces the
- * whole hash (guarded by the version found there), and the floor goes on;
- * after a restart it loads clean. Before: the write was refused as stale
+ * whole hash (guarded by the version found there, however long), its
+ * version going on above any issued before, and the floor goes on; after
+ * a restart it loads clean. Before: the write was refused as stale
  * forever and every partition's consumption stopped. */
 START_TEST(test_malformed_state_taken_over) {
     h_env e;
@@ -392,6 +393,11 @@ START_TEST(test_malformed_state_taken_over) {
     /* a7: its version is not a number; a8: a pane that does not decode */
     redis_do(&e, "HSET cp:st:{a7} v garbage x1 junk a %s", "1");
     redis_do(&e, "HSET cp:st:{a8} v 3 b29933562 %s", "not-sums");
+    /* a9: a version of 300 bytes (no bound on what is taken over) */
+    char long_v[301];
+    memset(long_v, 'x', 300);
+    long_v[300] = '\0';
+    redis_do(&e, "HSET cp:st:{a9} v %s", long_v);
     redis_do(&e, "HSET cp:points:{a7} total %s", "999");
     rd_kafka_t *p = h_producer(&e);
     h_run_start(&e, &run, h_write_config(&e, "c.json", QUICK_GROUP), "kpi-malformed", "run");
@@ -406,6 +412,12 @@ START_TEST(test_malformed_state_taken_over) {
     ck_assert_int_eq(redis_int(&e, "HEXISTS cp:st:{a7} %s", "x1"), 0);
     ck_assert_int_eq(redis_int(&e, "HEXISTS cp:st:{a8} %s", "b29933562"), 0);
     ck_assert_int_eq(redis_int(&e, "HGET cp:points:{a7} %s", "total"), 10);
+    /* versions go on above any issued before (a process still caching an
+     * older copy stays refused): the number found + 1, else above the
+     * wall-clock ms of the takeover */
+    ck_assert_int_eq(redis_int(&e, "HGET cp:st:{a8} %s", "v"), 4);
+    ck_assert_int_gt(redis_int(&e, "HGET cp:st:{a7} %s", "v"), h_now_ms() - 600000);
+    ck_assert_int_gt(redis_int(&e, "HGET cp:st:{a9} %s", "v"), h_now_ms() - 600000);
     ck_assert_int_eq(h_stop(&run, SIGTERM, 10000), 0);
 
     /* a fresh process (its own log) loads both clean and counts on */
@@ -413,8 +425,10 @@ START_TEST(test_malformed_state_taken_over) {
     ck_assert(h_wait_log(&run, "assigned", 30000) == 0);
     survey(p, "a7", "m4");
     survey(p, "a8", "m5");
+    survey(p, "a9", "m6");
     wait_on_topic(&e, "agent-rewards", "csat-5:a7:m4", 30000);
     wait_on_topic(&e, "agent-rewards", "csat-5:a8:m5", 30000);
+    wait_on_topic(&e, "agent-rewards", "csat-5:a9:m6", 30000);
     ck_assert_int_eq(redis_int(&e, "HGET cp:points:{a7} %s", "total"), 20);
     ck_assert_int_eq(redis_int(&e, "HGET cp:points:{a8} %s", "total"), 20);
     ck_assert_msg(h_wait_log(&run, "malformed state", 10) != 0, "loaded malformed again");
