@@ -70,11 +70,11 @@ static int cat(char *buf, size_t size, size_t *at, const char *p, size_t n) {
 
 size_t cp_layout_key_name(char *buf, size_t size, const char *prefix, int key, const char *agent,
                           const char *window) {
-    static const char *const names[] = {"st:{", "ids:{", "points:{", "calls:{", "outbox:{"};
-    const char *name = key >= CP_AK_ST && key < CP_AK_KPI ? names[key] : "kpi:{";
+    const char *label = key_label(key);
     size_t at = 0;
-    if (cat(buf, size, &at, prefix, strlen(prefix)) || cat(buf, size, &at, name, strlen(name)) ||
-        cat(buf, size, &at, agent, strlen(agent)) || cat(buf, size, &at, "}", 1) ||
+    if (cat(buf, size, &at, prefix, strlen(prefix)) || cat(buf, size, &at, label, strlen(label)) ||
+        cat(buf, size, &at, ":{", 2) || cat(buf, size, &at, agent, strlen(agent)) ||
+        cat(buf, size, &at, "}", 1) ||
         (key >= CP_AK_KPI &&
          (cat(buf, size, &at, ":", 1) || cat(buf, size, &at, window, strlen(window)))))
         return 0;
