@@ -90,12 +90,11 @@ void cp_agent_free(cp_agent *a);
  * other agent): forget whatever was decoded of it, start it empty and
  * loaded with nrules rule states, and mark its next write as a takeover
  * (found_version kept). Its id, partition, index and engine places stay,
- * and so do the team boards it was on (so the resync takes it off them).
- * Its version continues from the one found when that is a number, else
- * from wall_ms (epoch ms): above any version issued before, so a process
- * still caching an older copy is refused (contract 3). 0, or -1 on out of
+ * and so do the team boards it was on (so the resync takes it off them)
+ * and its version, which the load that found it malformed set to continue
+ * above any issued before (cp_store_decode_load). 0, or -1 on out of
  * memory (the agent is then empty, not loaded). */
-int cp_agent_take_over(cp_agent *a, int nrules, int64_t wall_ms);
+int cp_agent_take_over(cp_agent *a, int nrules);
 
 /* Applied offset of a partition; -1 when none. */
 int64_t cp_agent_applied(const cp_agent *a, int32_t partition);

@@ -61,6 +61,10 @@
 size_t cp_layout_key_name(char *buf, size_t size, const char *prefix, int key, const char *agent,
                           const char *window);
 
+/* A whole decimal integer (strtoll's) of exactly len bytes, as the
+ * layout's integer fields are read: 0, or -1 when it is not one. */
+int cp_layout_parse_i64(const char *s, size_t len, int64_t *out);
+
 /* The version field of P st:{A}; agent_write.lua reads and sets it. */
 #define CP_ST_VERSION "v"
 

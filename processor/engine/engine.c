@@ -28,7 +28,6 @@
 #include "boards.h"
 #include "buddies.h"
 #include "grow.h"
-#include "kafka_io.h"
 #include "log.h"
 #include "messages.h"
 #include "timefmt.h"
@@ -202,7 +201,7 @@ static int load_work(cp_engine *e) {
             cp_error("agent %s: malformed state in Redis (%s); starting it empty, its keys "
                      "replaced at its next write",
                      w->id, e->redis.err);
-            if (cp_agent_take_over(w->agent, e->cfg->rules.n, cp_now_wall_ms()) != 0) {
+            if (cp_agent_take_over(w->agent, e->cfg->rules.n) != 0) {
                 fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory starting an agent empty");
                 return -1;
             }

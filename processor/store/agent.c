@@ -72,22 +72,8 @@ void cp_agent_free(cp_agent *a) {
     free(a);
 }
 
-/* A version text that is a plain decimal number below 10^18, or -1. */
-static int64_t version_number(const char *v, size_t len) {
-    int64_t x = 0;
-    if (!v || len == 0 || len > 18)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return -1;
-        x = x * 10 + (v[i] - '0');
-    }
-    return x;
-}
-
-int cp_agent_take_over(cp_agent *a, int nrules, int64_t wall_ms) {
+int cp_agent_take_over(cp_agent *a, int nrules) {
     cp_agent keep = *a;
-    int64_t found = version_number(a->found_version, a->found_version_len);
     cp_agent_rules_free(&a->rules);
     cp_wstore_free(&a->w);
     cp_keyset_free(&a->ids);
@@ -104,7 +90,7 @@ int cp_agent_take_over(cp_agent *a, int nrules, int64_t wall_ms) {
     memcpy(a->boards.prev_team, keep.boards.prev_team, sizeof(a->boards.prev_team));
     a->found_version = keep.found_version; /* moved */
     a->found_version_len = keep.found_version_len;
-    a->version = (uint64_t)(found >= 0 ? found : wall_ms);
+    a->version = keep.version; /* set by the load that found it malformed */
     a->as_of = CP_NO_CLOCK;
     cp_wstore_init(&a->w);
     if (cp_agent_rules_init(&a->rules, nrules) != 0)

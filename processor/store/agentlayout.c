@@ -560,8 +560,7 @@ int cp_layout_encode(const cp_layout *l, const cp_rules *rules, cp_agent *a,
 
 /* ---- reading ---------------------------------------------------------------- */
 
-/* A whole decimal integer of exactly len bytes. */
-static int parse_i64(const char *s, size_t len, int64_t *out) {
+int cp_layout_parse_i64(const char *s, size_t len, int64_t *out) {
     char buf[32], *end;
     if (len == 0 || len >= sizeof(buf))
         return -1;
@@ -599,11 +598,13 @@ static int load_letter(cp_agent *a, const char *f, size_t flen, const char *v, s
         if (f[0] == one[i][0] && !is(f, flen, one[i]))
             return CP_LOAD_MALFORMED;
     if (is(f, flen, CP_ST_VERSION))
-        return parse_i64(v, vlen, &x) == 0 ? (a->version = (uint64_t)x, 0) : CP_LOAD_MALFORMED;
+        return cp_layout_parse_i64(v, vlen, &x) == 0 ? (a->version = (uint64_t)x, 0)
+                                                     : CP_LOAD_MALFORMED;
     if (is(f, flen, ST_AS_OF))
-        return parse_i64(v, vlen, &a->as_of) == 0 ? 0 : CP_LOAD_MALFORMED;
+        return cp_layout_parse_i64(v, vlen, &a->as_of) == 0 ? 0 : CP_LOAD_MALFORMED;
     if (is(f, flen, ST_PARTITION))
-        return parse_i64(v, vlen, &x) == 0 ? (a->partition = (int32_t)x, 0) : CP_LOAD_MALFORMED;
+        return cp_layout_parse_i64(v, vlen, &x) == 0 ? (a->partition = (int32_t)x, 0)
+                                                     : CP_LOAD_MALFORMED;
     if (is(f, flen, ST_TEAM))
         return load_team(a->team, v, vlen);
     if (is(f, flen, ST_BOARD_TEAM))
@@ -611,7 +612,7 @@ static int load_letter(cp_agent *a, const char *f, size_t flen, const char *v, s
     if (is(f, flen, ST_BOARD_PREV))
         return load_team(a->boards.prev_team, v, vlen);
     if (is(f, flen, ST_DAY))
-        return parse_i64(v, vlen, &a->w.day) == 0 ? 0 : CP_LOAD_MALFORMED;
+        return cp_layout_parse_i64(v, vlen, &a->w.day) == 0 ? 0 : CP_LOAD_MALFORMED;
     if (is(f, flen, ST_DAY_SUMS))
         return cp_sums_decode(v, vlen, &a->w.day_sums) == 0 ? 0 : CP_LOAD_MALFORMED;
     return 1; /* not one of them */
@@ -621,10 +622,10 @@ static int load_letter(cp_agent *a, const char *f, size_t flen, const char *v, s
 static int load_numbered(cp_agent *a, const char *f, size_t flen, const char *v, size_t vlen) {
     int64_t n, x;
     cp_sums sums;
-    if (parse_i64(f + 1, flen - 1, &n) != 0)
+    if (cp_layout_parse_i64(f + 1, flen - 1, &n) != 0)
         return CP_LOAD_MALFORMED;
     if (f[0] == ST_OFFSET[0]) {
-        if (parse_i64(v, vlen, &x) != 0)
+        if (cp_layout_parse_i64(v, vlen, &x) != 0)
             return CP_LOAD_MALFORMED;
         return cp_agent_set_applied(a, (int32_t)n, x) == 0 ? 0 : CP_LOAD_NO_MEMORY;
     }
@@ -688,7 +689,7 @@ static int load_points(cp_agent *a, const cp_strings *p) {
         int total = is(p->v[i], p->len[i], POINTS_TOTAL);
         if (!total && cp_ledger_parse_field(p->v[i], p->len[i], &day) != 0)
             continue;
-        if (parse_i64(p->v[i + 1], p->len[i + 1], &v) != 0)
+        if (cp_layout_parse_i64(p->v[i + 1], p->len[i + 1], &v) != 0)
             return CP_LOAD_MALFORMED;
         if (total) {
             pt->total = v;
@@ -751,7 +752,7 @@ int cp_layout_decode(cp_agent *a, const cp_rules *rules, const cp_agent_read *in
     }
     for (size_t i = 0; i + 1 < in->ids.n; i += 2) {
         int64_t ts;
-        if (parse_i64(in->ids.v[i + 1], in->ids.len[i + 1], &ts) != 0 ||
+        if (cp_layout_parse_i64(in->ids.v[i + 1], in->ids.len[i + 1], &ts) != 0 ||
             in->ids.len[i] > CP_KEYSET_KEY_MAX)
             return CP_LOAD_MALFORMED;
         if (cp_keyset_put(&a->ids, in->ids.v[i], in->ids.len[i], ts) < 0)

@@ -247,10 +247,14 @@ static int transient_reply(const cp_agent *a, redisReply *const *r, char *err, s
     return 0;
 }
 
-/* The version text of a state hash that cannot be decoded, for the write
- * that takes it over (cp_agent_take_over): NULL when it has none. 0, or -1
- * on out of memory. */
+/* What a takeover of a state hash that cannot be decoded needs
+ * (cp_agent_take_over): the version text found (NULL when none), which its
+ * write must match, and the version to go on from: the number found, else
+ * the wall-clock ms, above any version issued before, so a process still
+ * caching an older copy stays refused (contract 3). 0, or -1 on out of
+ * memory. */
 static int note_found_version(cp_agent *a, const cp_strings *st) {
+    int64_t found = -1;
     free(a->found_version);
     a->found_version = NULL;
     a->found_version_len = 0;
@@ -265,6 +269,10 @@ static int note_found_version(cp_agent *a, const cp_strings *st) {
             a->found_version = v;
             a->found_version_len = n;
         }
+    if (!a->found_version || cp_layout_parse_i64(a->found_version, a->found_version_len, &found) ||
+        found < 0)
+        found = cp_now_wall_ms();
+    a->version = (uint64_t)found;
     return 0;
 }
 
@@ -413,7 +421,10 @@ int cp_store_read_write(cp_store *s, cp_agent *a, int commands) {
     int rc = cp_store_write_outcome(r);
     if (rc == 1) {
         a->version++;
-        a->takeover = 0;
+        a->takeover = 0; /* taken over: what was found is no longer needed */
+        free(a->found_version);
+        a->found_version = NULL;
+        a->found_version_len = 0;
     } else if (rc < 0)
         snprintf(s->redis->err, sizeof(s->redis->err), "state write of %s: %s", a->id,
                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
