@@ -130,9 +130,10 @@ typedef struct cp_agent_change {
  * the lateness horizon, the ledger days to delete (rewards.ledger_days)
  * and the calls hash rewritten whole when it changed; as a snapshot (no
  * delta: a takeover of a malformed state), the state, ids and points keys
- * deleted first and then every field. Updates what a knows Redis holds: a->written,
- * a->written_known and the ledger's span. 0; -1 with err naming what could not be encoded (out of
- * memory, a value that does not fit): the write must not be sent. */
+ * deleted first and then every field. Updates what a knows Redis holds:
+ * a->written, a->written_known and the ledger's span. 0; -1 with err
+ * naming what could not be encoded (out of memory, a value that does not
+ * fit): the write must not be sent. */
 int cp_layout_encode(const cp_layout *l, const cp_rules *rules, cp_agent *a,
                      const cp_agent_change *c, const cp_key_op_sink *out, char *err, size_t errsz);
 

@@ -373,27 +373,25 @@ static char *redis_commandstats(const char *redis_url) {
 /* Print Redis's time per command kind in INFO commandstats text `info`
  * (calls, usec) as microseconds per event of n, largest first; commands run
  * inside scripts count under their own name and within evalsha's too. */
+typedef struct redis_cmdstat {
+    char name[64];
+    double calls, usec;
+} redis_cmdstat;
+
+/* Largest time first. */
+static int cmdstat_order(const void *x, const void *y) {
+    const redis_cmdstat *a = x, *b = y;
+    return (a->usec < b->usec) - (a->usec > b->usec);
+}
+
 static void print_redis_commands(const char *info, size_t n) {
-    struct {
-        char name[64];
-        double calls, usec;
-    } st[64];
+    redis_cmdstat st[64];
     int k = 0;
-    for (const char *p = info ? info : ""; k < 64 && (p = strstr(p, "cmdstat_")); p++) {
-        double calls = 0, usec = 0;
-        if (sscanf(p, "cmdstat_%63[^:]:calls=%lf,usec=%lf", st[k].name, &calls, &usec) == 3) {
-            st[k].calls = calls;
-            st[k].usec = usec;
+    for (const char *p = info ? info : ""; k < 64 && (p = strstr(p, "cmdstat_")); p++)
+        if (sscanf(p, "cmdstat_%63[^:]:calls=%lf,usec=%lf", st[k].name, &st[k].calls,
+                   &st[k].usec) == 3)
             k++;
-        }
-    }
-    for (int i = 0; i < k; i++) /* largest time first */
-        for (int j = i + 1; j < k; j++)
-            if (st[j].usec > st[i].usec) {
-                __typeof__(st[0]) t = st[i];
-                st[i] = st[j];
-                st[j] = t;
-            }
+    qsort(st, (size_t)k, sizeof(st[0]), cmdstat_order);
     printf("\n%-24s %14s %14s %14s\n", "Redis command (last round)", "calls/event", "us/call",
            "us/event");
     for (int i = 0; i < k && i < 12; i++)
