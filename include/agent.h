@@ -63,12 +63,22 @@ typedef struct cp_agent {
     int32_t indexed_partition; /* ... of that partition */
     int32_t outbox_indexed;    /* partition whose outbox index holds it, or -1 */
     int32_t slot;              /* engine scratch: its work item, or -1 */
+    int32_t behind;            /* engine: its write-behind record, or -1 (engine.h) */
     int64_t due;               /* engine: its next deadline (agentstep.h) ... */
     int due_known;             /* ... when set */
     struct cp_agent *next;     /* hash chain of the agent map */
 } cp_agent;
 
-/* What applying a batch did to an agent, for building its Redis write. */
+/* An event id to remember: id_text[off, off + len) of its delta, with the
+ * event's ts (epoch ms). */
+typedef struct cp_delta_id {
+    size_t off;
+    int len;
+    int64_t ts;
+} cp_delta_id;
+
+/* What applying one or more batches did to an agent since its last write,
+ * for building its Redis write. */
 typedef struct cp_agent_delta {
     int applied, duplicates, skipped; /* events: applied, duplicate ids, replays */
     int team_changed, day_rolled;
@@ -78,8 +88,10 @@ typedef struct cp_agent_delta {
     size_t ndropped, capdropped;
     cp_applied *offsets; /* applied offsets that moved */
     size_t noffsets, capoffsets;
-    const cp_event **new_ids; /* ids to remember */
+    cp_delta_id *new_ids; /* ids to remember, their texts in id_text */
     size_t nnew_ids, capnew_ids;
+    char *id_text; /* owned copies: a delta outlives the batch's events (write-behind) */
+    size_t id_used, id_cap;
     size_t ids_pruned; /* ids forgotten past the lateness horizon */
 } cp_agent_delta;
 
@@ -115,6 +127,9 @@ int cp_agent_apply(cp_agent *a, const cp_windows *ws, const cp_event *ev, int32_
 /* Move the agent to clock T: roll the day, prune panes and ids. */
 void cp_agent_advance(cp_agent *a, const cp_windows *ws, int64_t T, int64_t lateness_ms,
                       cp_agent_delta *d);
+
+/* The text of a remembered id (not NUL-terminated: id->len bytes). */
+const char *cp_delta_id_text(const cp_agent_delta *d, const cp_delta_id *id);
 
 void cp_agent_delta_reset(cp_agent_delta *d);
 void cp_agent_delta_free(cp_agent_delta *d);

@@ -72,7 +72,10 @@ typedef struct cp_step {
 /* Run agent a through its events evs[head], evs[tl->next[head]], ... (head
  * -1: none, a quiet agent) and through the points of its partition's lane
  * where its deadlines come due; a->due is its next deadline after that.
- * -1 on out of memory. */
+ * out is what changed since the agent's last write: reset first, unless
+ * the agent's write is behind (a->behind >= 0: out then holds what its
+ * earlier steps changed, and this step adds to it; engine.h). -1 on out of
+ * memory. */
 int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
                   const cp_timeline *tl, int32_t head, cp_step *out);
 

@@ -58,6 +58,12 @@ cp_apply_turn cp_applier_pump(cp_applier *a, int64_t now);
  * engine->redis.err says why). */
 int cp_applier_store(cp_applier *a);
 
+/* Store everything in hand, then write every agent whose write the
+ * engine left behind (engine.h: write-behind): the end of a backlog, a
+ * revoke, shutdown. 0, or -1 when Redis failed (holds stay; lost ones
+ * make the caller read partitions again: cp_engine_lost_behind). */
+int cp_applier_flush(cp_applier *a);
+
 /* Is a batch waiting for Redis to come back? */
 int cp_applier_waiting(const cp_applier *a);
 

@@ -26,6 +26,7 @@ typedef struct cp_batch {
     cp_batch_event *bevs; /* events with their origin; pointers into events */
     size_t nevents, capevents, capbevs;
     int64_t taken_ms; /* monotonic ms its first message was taken from Kafka */
+    int backlog;      /* more messages waited behind it when it was taken */
 } cp_batch;
 
 void cp_batch_init(cp_batch *b);

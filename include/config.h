@@ -44,6 +44,7 @@ typedef struct cp_config {
     size_t kafka_props_n;
     /* processor.* / input.* */
     int batch_max;
+    int write_behind_s; /* event time an agent's write may wait in a backlog; 0: never */
     int decode_threads;
     int max_event_bytes;
     /* redis.* */

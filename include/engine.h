@@ -22,19 +22,68 @@
 #include "decoder.h"
 #include "outbox.h"
 #include "redis_io.h"
+#include "resume.h"
 #include "window.h"
 
-/* A partition's event-time clock after the batch. */
+/* A partition's event-time clock after the batch, and where its handled
+ * messages end, just before the batch (progress.h): the offset (-1
+ * unknown) and the clock there. */
 typedef struct cp_part_clock {
     int32_t partition;
     int64_t clock_ms;
+    int64_t before_ms;
+    int64_t handled;
 } cp_part_clock;
+
+/* Write-behind (processor.write_behind_s). While a backlog lasts, an agent
+ * whose step changed something need not be written at once: what its
+ * steps changed accumulates in its record, and its partition's commit is
+ * held at its first event not written (with the clock just before it, as
+ * progress.h commits), so a crash replays it from there. It is written
+ * when the backlog ends (a batch that is not a backlog, or none), when
+ * write_behind_s of its partition's event time passed since that first
+ * event, when it deferred CP_BEHIND_EVENTS_MAX events, when its key moves
+ * partition, and on revoke and shutdown. Outputs stay a function of the
+ * input (contract 3): the steps are the same, only the writes wait.
+ *
+ * Kafka's commits follow progress all the same (contract 7); each round
+ * writes, with its agents, the lowest hold of every partition whose hold
+ * moved to Redis (resume.h), where a new owner finds it. An agent whose
+ * record is lost (its write failed or was refused as stale: it was
+ * evicted) leaves its hold behind (lost), and so does a last owner's
+ * position below the committed offset (found when the partition is
+ * claimed): the batch fails with CP_ENGINE_BEHIND_LOST and the caller
+ * reads the partitions again from the holds (cp_engine_holds,
+ * cp_engine_rewind; replays are skipped by offset). */
+#define CP_BEHIND_EVENTS_MAX 4096
+typedef struct cp_behind {
+    cp_agent *agent;
+    cp_step step;      /* what its steps changed since its last write */
+    int32_t partition; /* its first event not written: partition, offset, */
+    int64_t offset;    /* the clock just before it (the commit's metadata) */
+    int64_t clock_before;
+    int64_t since_ms; /* and the partition clock just after it */
+    int events;       /* events deferred */
+} cp_behind;
+
+/* A partition's resume position as this owner keeps it (resume.h). */
+typedef struct cp_part_resume {
+    int64_t epoch;        /* this owner's claim; 0 not yet claimed */
+    int64_t start;        /* the committed offset it was assigned at; -1 none */
+    int64_t reread_until; /* read again (a rewind): until handled reaches this, what is
+                             handled is held too (-1: not) */
+    cp_hold written;      /* what Redis holds (offset -1: nothing), when known */
+    int written_known;
+    int sending; /* a write of `sent` is in the pipeline */
+    cp_hold sent;
+} cp_part_resume;
 
 typedef struct cp_engine_stats {
     uint64_t applied;         /* events that changed state */
     uint64_t duplicates;      /* events whose event_id was already applied */
     uint64_t replayed;        /* events whose offset was already applied */
     uint64_t writes;          /* agent state writes */
+    uint64_t deferred;        /* agent writes left to a later batch (write-behind) */
     uint64_t slides;          /* writes of quiet agents whose windows slid */
     uint64_t stale;           /* writes refused for a stale version */
     uint64_t loads;           /* agent states read from Redis */
@@ -53,12 +102,14 @@ typedef struct cp_idle_agent cp_idle_agent;
  * retried whole after a backoff (replays are skipped by offset); e->err
  * says more. */
 typedef enum {
-    CP_ENGINE_STORED = 0,   /* no failure */
-    CP_ENGINE_REDIS_FAILED, /* Redis unreachable, timed out, or answered an error */
-    CP_ENGINE_NO_MEMORY,    /* out of memory planning or computing the batch */
-    CP_ENGINE_NOT_SENT,     /* a command could not be built (redis_io.h: unsent) */
-    CP_ENGINE_STALE_REFUSED /* writes kept being refused as stale: another process
+    CP_ENGINE_STORED = 0,    /* no failure */
+    CP_ENGINE_REDIS_FAILED,  /* Redis unreachable, timed out, or answered an error */
+    CP_ENGINE_NO_MEMORY,     /* out of memory planning or computing the batch */
+    CP_ENGINE_NOT_SENT,      /* a command could not be built (redis_io.h: unsent) */
+    CP_ENGINE_STALE_REFUSED, /* writes kept being refused as stale: another process
                                keeps writing the same agents */
+    CP_ENGINE_BEHIND_LOST    /* an agent whose write was behind was evicted: its
+                                partitions must be read again from their holds */
 } cp_engine_failure;
 
 typedef struct cp_engine {
@@ -72,7 +123,11 @@ typedef struct cp_engine {
     cp_part_clock *index_pending;
     size_t nindex_pending, capindex_pending;
     cp_part_clock *assigned; /* every assigned partition */
-    size_t nassigned, capassigned;
+    cp_part_resume *resume;  /* ... and its resume position (same index) */
+    size_t nassigned, capassigned, capresume;
+    int resume_dirty; /* holds changed since the resume positions were planned */
+    cp_hold *hold_at; /* scratch: the lowest hold by partition id */
+    size_t caphold_at;
     int reindex;         /* a failed batch evicted agents: read the indexes again */
     size_t housekeeping; /* replies pending at the head of the pipeline */
     cp_step_ctx step;
@@ -88,6 +143,14 @@ typedef struct cp_engine {
         char id[CP_AGENT_ID_MAX + 1];
     } * idle; /* agents evicted as idle, still in their partition's index */
     size_t nidle, capidle;
+    /* write-behind: agents whose changes wait (agent->behind indexes them),
+     * and holds of deferred agents that were evicted */
+    int64_t write_behind_ms; /* 0: every batch writes every agent it changed */
+    int backlog;             /* the batch being submitted is part of a backlog */
+    cp_behind *behind;
+    size_t nbehind, capbehind;
+    cp_hold *lost;
+    size_t nlost, caplost;
     int64_t min_due;      /* no cached agent out of a batch is due earlier */
     int64_t swept_bucket; /* bucket of the latest clock when idle agents were last looked for */
     /* per-batch scratch */
@@ -105,8 +168,10 @@ typedef struct cp_engine {
     /* the batch whose writes are in flight */
     int inflight;
     const cp_batch_event *evs;
-    int64_t *clock_at; /* partition id -> its clock in this batch */
-    size_t nclock_at, capclock_at;
+    int64_t *clock_at;   /* partition id -> its clock in this batch */
+    int64_t *before_at;  /* ... and where its handled messages end: the clock */
+    int64_t *handled_at; /* ... and the offset */
+    size_t nclock_at, capclock_at, capbefore_at, caphandled_at;
     cp_engine_stats stats;
     /* why the last batch was not stored (CP_ENGINE_STORED when it was) */
     cp_engine_failure failure;
@@ -124,13 +189,29 @@ void cp_engine_free(cp_engine *e);
  * (replays are skipped by offset). */
 int cp_engine_apply(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
                     size_t nclocks);
+/* cp_engine_apply with no events writes every agent whose write is behind
+ * (the end of a backlog, a revoke, shutdown). */
 
 /* The same in two halves, so that Redis executes a batch's writes while
  * the caller decodes the next one: submit computes and sends; complete
  * reads the answers (retrying stale agents). evs and clocks must stay valid
- * until complete returns. Submit completes a batch still in flight first. */
+ * until complete returns. Submit completes a batch still in flight first.
+ * backlog: more messages wait behind this batch, so writes may be left
+ * behind (write-behind above); 0 writes every agent behind. */
 int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp_part_clock *clocks,
-                     size_t nclocks);
+                     size_t nclocks, int backlog);
+
+/* Agents whose write is behind (write-behind above). */
+size_t cp_engine_behind(const cp_engine *e);
+
+/* Every hold on a partition's commit (write-behind above): fn(ctx, hold)
+ * for each agent behind and each lost one. */
+void cp_engine_holds(const cp_engine *e, void (*fn)(void *ctx, const cp_hold *h), void *ctx);
+
+/* Were agents behind lost (CP_ENGINE_BEHIND_LOST)? Then the caller drops
+ * what it has in hand, revokes (cp_engine_revoke forgets the lost holds)
+ * and reads the partitions again from the holds cp_engine_holds gave. */
+int cp_engine_lost_behind(const cp_engine *e);
 int cp_engine_complete(cp_engine *e);
 
 /* Alerts and rewards committed to Redis (or recovered from the outboxes
@@ -152,7 +233,18 @@ void cp_engine_watch_boards(cp_engine *e, cp_board_changed_fn *fn, void *ctx);
  * with the partition clock. 0, or -1 on out of memory (nothing noted). */
 int cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n);
 
-/* Partitions were revoked: forget every cached agent. */
+/* Read the partitions again (CP_ENGINE_BEHIND_LOST): forget every cached
+ * agent, those behind and the lost holds, and read the partitions'
+ * indexes again; the caller seeks each partition to its position with the
+ * holds (cp_engine_holds) and drops what it has in hand. handled: where
+ * each partition's handled messages ended before (cp_part_clock.handled):
+ * until the reading passes it again, what is handled stays held in Redis
+ * (resume.h). */
+void cp_engine_rewind(cp_engine *e, const cp_part_clock *handled, size_t n);
+
+/* Partitions were revoked: forget every cached agent (those behind
+ * included: the caller flushed them first, or they are held in Redis),
+ * the lost holds and the resume positions. */
 void cp_engine_revoke(cp_engine *e);
 
 #endif

@@ -25,4 +25,8 @@ extern const cp_lua_script cp_lua_board_publish;
  * longer pending (leaderboard.h). */
 extern const cp_lua_script cp_lua_board_acked;
 
+/* processor/store/resume_write.lua: a partition's resume position, fenced
+ * by its owner's epoch (resume.h). */
+extern const cp_lua_script cp_lua_resume_write;
+
 #endif

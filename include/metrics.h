@@ -43,6 +43,7 @@ typedef struct cp_metrics_values {
     uint64_t rebalances;                    /* assignments + revocations */
     uint64_t applied, duplicates, replayed; /* engine: events by outcome */
     uint64_t agent_writes, slides, stale;   /* engine: Redis writes */
+    uint64_t writes_deferred, rewinds;      /* write-behind (engine.h) */
     uint64_t redis_roundtrips, redis_commands, redis_failures;
     uint64_t alerts, rewards; /* committed by the engine */
     uint64_t outputs_acked, outputs_failed;

@@ -49,6 +49,9 @@ static const config_key config_keys[] = {
      "how often processed offsets are committed to the group"},
     {"processor.batch_max", INT(batch_max, 1, 100000), "50000", NULL,
      "most events taken from Kafka per processing batch (only a backlog fills one)"},
+    {"processor.write_behind_s", INT(write_behind_s, 0, 86400), "3600", NULL,
+     "while a backlog lasts, an agent's write may wait this much of its partition's event "
+     "time (a crash replays at most that much); 0: every batch writes every agent it changed"},
     {"processor.decode_threads", INT(decode_threads, 1, 16), "2", NULL,
      "threads that decode a large batch in parallel (the consumer thread is one)"},
     {"input.max_event_bytes", INT(max_event_bytes, 256, 1048576), "65536", NULL,

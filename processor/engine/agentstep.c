@@ -205,11 +205,13 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
     memcpy(k.changed_at, a->kpi_as_of, sizeof(k.changed_at));
     k.rc = (cp_rule_ctx){c->rules, c->ws,     c->daily_cap, c->lateness_ms, a->id,
                          a->team,  &a->rules, &out->emits,  CP_NO_STAMP,    NULL};
-    cp_agent_delta_reset(&out->delta);
-    cp_emits_clear(&out->emits);
-    out->windows = 0;
+    if (a->behind < 0) { /* written: what changes from here on is new */
+        cp_agent_delta_reset(&out->delta);
+        cp_emits_clear(&out->emits);
+        out->windows = 0;
+        cp_agent_rules_clean(&a->rules);
+    } /* else out holds what its steps changed since its last write (engine.h) */
     out->store = 0;
-    cp_agent_rules_clean(&a->rules);
     if (k.now != CP_NO_CLOCK)
         move(c, a, k.win, CP_NO_CLOCK, k.now);
     if (a->version > 0 && !a->written_known) {
@@ -237,13 +239,15 @@ int cp_agent_step(const cp_step_ctx *c, cp_agent *a, const cp_batch_event *evs,
      * for the engine (advancing prunes nothing a window still holds). */
     a->due = walk_due(&k);
     a->due_known = 1;
-    if (k.now == CP_NO_CLOCK)
+    if (k.now == CP_NO_CLOCK) {
+        out->store = a->behind >= 0;
         return 0;
+    }
     memcpy(a->kpi_as_of, k.changed_at, sizeof(a->kpi_as_of));
     cp_agent_advance(a, c->ws, k.now, c->lateness_ms, &out->delta);
-    out->windows = changed_windows(c, a, k.win, out->delta.applied);
-    out->store = out->delta.noffsets || out->windows || before != a->as_of || out->delta.ndropped ||
-                 out->emits.n || a->rules.dirty_rules || a->rules.kinds_dirty ||
-                 a->rules.calls_dirty || a->rules.points_dirty;
+    out->windows |= changed_windows(c, a, k.win, out->delta.applied);
+    out->store = a->behind >= 0 || out->delta.noffsets || out->windows || before != a->as_of ||
+                 out->delta.ndropped || out->emits.n || a->rules.dirty_rules ||
+                 a->rules.kinds_dirty || a->rules.calls_dirty || a->rules.points_dirty;
     return 0;
 }

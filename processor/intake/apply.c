@@ -42,6 +42,7 @@ static void count_engine(cp_applier *a, const cp_engine_stats *last, uint64_t rt
     v->duplicates += s->duplicates - last->duplicates;
     v->replayed += s->replayed - last->replayed;
     v->agent_writes += s->writes - last->writes;
+    v->writes_deferred += s->deferred - last->deferred;
     v->slides += s->slides - last->slides;
     v->stale += s->stale - last->stale;
     v->redis_roundtrips += a->engine->redis.roundtrips - rt;
@@ -54,9 +55,9 @@ static void count_engine(cp_applier *a, const cp_engine_stats *last, uint64_t rt
 /* Partition clocks as the engine takes them. */
 static size_t part_clocks(const cp_progress *p, cp_part_clock *out) {
     size_t n = 0;
-    for (size_t i = 0; i < p->n; i++)
-        if (p->parts[i].clock_ms != CP_CLOCK_UNSET)
-            out[n++] = (cp_part_clock){p->parts[i].partition, p->parts[i].clock_ms};
+    for (size_t i = 0; i < p->n; i++) /* CP_CLOCK_UNSET is CP_NO_CLOCK */
+        out[n++] = (cp_part_clock){p->parts[i].partition, p->parts[i].clock_ms,
+                                   p->parts[i].handled_clock, p->parts[i].next};
     return n;
 }
 
@@ -110,10 +111,31 @@ static int submit_batch(cp_applier *a) {
         return -1;
     size_t nclocks = part_clocks(a->progress, clocks);
     int rc = cp_engine_submit(a->engine, cp_batch_events(&a->inflight), a->inflight.nevents, clocks,
-                              nclocks);
+                              nclocks, a->inflight.backlog);
     free(clocks);
     count_engine(a, &before, rt, cmds);
     return rc;
+}
+
+int cp_applier_flush(cp_applier *a) {
+    if (cp_applier_store(a) != 0)
+        return -1;
+    if (cp_engine_behind(a->engine) == 0)
+        return 0;
+    cp_engine_stats before = a->engine->stats;
+    uint64_t rt = a->engine->redis.roundtrips, cmds = a->engine->redis.commands;
+    cp_part_clock *clocks = malloc(sizeof(*clocks) * (a->progress->n + 1));
+    int rc = -1;
+    if (clocks)
+        rc = cp_engine_apply(a->engine, NULL, 0, clocks, part_clocks(a->progress, clocks));
+    free(clocks);
+    count_engine(a, &before, rt, cmds);
+    if (rc != 0) {
+        a->local->redis_failures++;
+        return -1;
+    }
+    cp_outputs_send(a->outputs, 0); /* what the written agents emitted */
+    return 0;
 }
 
 int cp_applier_store(cp_applier *a) {
@@ -137,6 +159,8 @@ static const char *failure_words(cp_engine_failure f) {
         return "a write could not be built";
     case CP_ENGINE_STALE_REFUSED:
         return "writes refused as stale";
+    case CP_ENGINE_BEHIND_LOST:
+        return "writes left behind were lost";
     default:
         return "Redis unavailable";
     }
@@ -191,6 +215,10 @@ cp_apply_turn cp_applier_pump(cp_applier *a, int64_t now) {
         a->local->redis_failures++;
         return store_failed(a, now);
     }
+    /* the backlog ended with nothing more to take: what is behind is written */
+    if (a->batch.nmsgs == 0 && !a->batch.backlog && a->inflight.nmsgs == 0 &&
+        cp_engine_behind(a->engine) > 0 && cp_applier_flush(a) != 0)
+        return store_failed(a, now);
     return CP_APPLY_GOING;
 }
 

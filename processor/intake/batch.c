@@ -21,6 +21,7 @@ void cp_batch_clear(cp_batch *b) {
     b->nmsgs = 0;
     b->nevents = 0;
     b->taken_ms = 0;
+    b->backlog = 0;
 }
 
 int cp_batch_add_message(cp_batch *b, int32_t partition, int64_t offset, int64_t clock_after,
@@ -75,6 +76,7 @@ const cp_batch_event *cp_batch_events(cp_batch *b) {
 int cp_batch_append(cp_batch *to, cp_batch *from) {
     if (!to->taken_ms || (from->taken_ms && from->taken_ms < to->taken_ms))
         to->taken_ms = from->taken_ms;
+    to->backlog = from->backlog; /* the later one knows better */
     for (size_t i = 0; i < from->nmsgs; i++)
         if (cp_batch_add_message(to, from->msgs[i].partition, from->msgs[i].offset,
                                  from->msgs[i].clock_after, from->msgs[i].appended_ms) != 0)

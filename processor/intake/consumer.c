@@ -45,6 +45,7 @@
 #define SHUTDOWN_FLUSH_MS 5000 /* wait for dead-letter acks on shutdown */
 #define REVOKE_FLUSH_MS   5000 /* ... and before giving partitions away */
 #define COMMITTED_TIMEOUT 10000
+#define SEEK_TIMEOUT_MS   10000 /* a rewind waits until no earlier fetch can arrive */
 #define STATS_INTERVAL_MS 10000 /* a progress line in the log */
 
 typedef struct cp_consumer {
@@ -65,6 +66,7 @@ typedef struct cp_consumer {
     int64_t next_commit_ms;
     int64_t next_stats_ms;
     cp_metrics_values last_stats; /* counters at the last progress line */
+    int gathered_full;            /* the last gather filled the batch */
     int fatal;
     char *err;
     size_t errsz;
@@ -86,6 +88,16 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     if (err)
         cp_warn("offset commit failed, will retry: %s", rd_kafka_err2str(err));
+}
+
+/* The engine's holds on the read positions (engine.h: write-behind). */
+static void hold_at(void *ctx, const cp_hold *h) {
+    cp_progress_hold(ctx, h->partition, h->offset, h->clock_ms);
+}
+
+static void note_holds(cp_consumer *c) {
+    cp_progress_holds_clear(&c->progress);
+    cp_engine_holds(&c->engine, hold_at, &c->progress);
 }
 
 /* Commit what is safely handled. sync: wait for the broker's answer. */
@@ -189,11 +201,8 @@ static void discard_batch(cp_consumer *c) {
 
 /* ---- rebalance ---------------------------------------------------------- */
 
-static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
-    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, COMMITTED_TIMEOUT);
-    if (err)
-        cp_warn("cannot read committed offsets (%s); partition clocks restart empty",
-                rd_kafka_err2str(err));
+/* Progress and the engine start over at parts' offsets and clocks. */
+static void take_positions(cp_consumer *c, const rd_kafka_topic_partition_list_t *parts) {
     if (cp_progress_assign(&c->progress, parts) != 0) {
         snprintf(c->err, c->errsz, "out of memory on partition assignment");
         c->fatal = 1;
@@ -203,10 +212,24 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
     cp_part_clock *clocks = malloc(sizeof(*clocks) * (size_t)(parts->cnt + 1));
     for (int i = 0; i < parts->cnt; i++) {
         const cp_partition *part = cp_progress_find(&c->progress, parts->elems[i].partition);
+        int64_t clock = part && part->clock_ms != CP_CLOCK_UNSET ? part->clock_ms : CP_NO_CLOCK;
         if (clocks)
-            clocks[i] = (cp_part_clock){parts->elems[i].partition,
-                                        part && part->clock_ms != CP_CLOCK_UNSET ? part->clock_ms
-                                                                                 : CP_NO_CLOCK};
+            clocks[i] = (cp_part_clock){parts->elems[i].partition, clock, clock,
+                                        parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1};
+    }
+    if (!clocks || cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt) != 0)
+        cp_error("out of memory noting the assigned partitions: their quiet agents are read "
+                 "when an event of theirs comes, not before");
+    free(clocks);
+}
+
+static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, COMMITTED_TIMEOUT);
+    if (err)
+        cp_warn("cannot read committed offsets (%s); partition clocks restart empty",
+                rd_kafka_err2str(err));
+    take_positions(c, parts);
+    for (int i = 0; i < parts->cnt; i++) {
         if (parts->elems[i].offset >= 0)
             cp_info("assigned %s [%d] at committed offset %lld", parts->elems[i].topic,
                     (int)parts->elems[i].partition, (long long)parts->elems[i].offset);
@@ -214,10 +237,6 @@ static void on_assign(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
             cp_info("assigned %s [%d] with no committed offset (auto.offset.reset applies)",
                     parts->elems[i].topic, (int)parts->elems[i].partition);
     }
-    if (!clocks || cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt) != 0)
-        cp_error("out of memory noting the assigned partitions: their quiet agents are read "
-                 "when an event of theirs comes, not before");
-    free(clocks);
     c->paused = 0; /* a new assignment starts unpaused */
     err = rd_kafka_assign(c->rk, parts);
     if (err) {
@@ -232,7 +251,7 @@ static void on_revoke(cp_consumer *c, rd_kafka_topic_partition_list_t *parts) {
     cp_info("revoking %d partition(s)%s", parts->cnt, lost ? " (assignment lost)" : "");
     if (!lost) {
         judge_polled(c);
-        if (cp_applier_store(&c->apply) != 0)
+        if (cp_applier_flush(&c->apply) != 0) /* in hand, and the writes behind */
             cp_warn("batch in hand not stored (%s); the next owner replays it",
                     c->engine.redis.err);
         cp_outputs_drain(&c->outputs, REVOKE_FLUSH_MS);
@@ -309,6 +328,83 @@ static void gather(cp_consumer *c) {
         cp_judge_hold(&c->judge, m, cp_now_mono_ms());
         timeout = 0;
     }
+    c->gathered_full = !cp_judge_room(&c->judge);
+}
+
+/* Does a backlog wait behind the batch just judged: it filled, or a
+ * batch's worth of messages waits unread (the watermarks of the last
+ * fetches; no request is sent)? Its writes may then be left behind
+ * (engine.h: write-behind). */
+static void note_backlog(cp_consumer *c) {
+    int64_t waiting = 0;
+    for (size_t i = 0; i < c->progress.n; i++) {
+        const cp_partition *p = &c->progress.parts[i];
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(c->rk, c->cfg->input_topic, p->partition, &lo, &hi) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            p->read_next >= 0 && hi > p->read_next)
+            waiting += hi - p->read_next;
+    }
+    c->apply.batch.backlog = c->gathered_full || waiting >= c->cfg->batch_max;
+}
+
+/* Agents whose writes the engine left behind were lost (engine.h): every
+ * assigned partition is read again from where nothing is lost (its safe
+ * position, holds included) with the clock it had there, as after a
+ * restart; replays are skipped by offset. What is in hand is dropped. */
+static void rewind_partitions(cp_consumer *c) {
+    note_holds(c);
+    rd_kafka_topic_partition_list_t *at = cp_progress_positions(&c->progress, c->cfg->input_topic);
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(at ? at->cnt : 1);
+    cp_part_clock *handled = malloc(sizeof(*handled) * (c->progress.n + 1));
+    rd_kafka_error_t *error = NULL;
+    if (!at || !seek || !handled) {
+        snprintf(c->err, c->errsz, "out of memory reading partitions again");
+        c->fatal = 1;
+        goto done;
+    }
+    for (int i = 0; i < at->cnt; i++)
+        if (at->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(seek, at->elems[i].topic, at->elems[i].partition)
+                ->offset = at->elems[i].offset;
+    cp_warn("writes left behind were lost (%s); reading %d partition(s) again from their holds",
+            c->engine.err, seek->cnt);
+    c->local.rewinds++;
+    for (size_t i = 0; i < c->progress.n && i < (size_t)at->cnt; i++) /* where they were */
+        handled[i] = (cp_part_clock){c->progress.parts[i].partition, CP_NO_CLOCK, CP_NO_CLOCK,
+                                     c->progress.parts[i].next};
+    discard_batch(c);
+    cp_engine_rewind(&c->engine, handled, c->progress.n);
+    cp_applier_reset(&c->apply);
+    if (cp_progress_assign(&c->progress, at) != 0) {
+        snprintf(c->err, c->errsz, "out of memory reading partitions again");
+        c->fatal = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < c->progress.n; i++) /* quiet from now on, if nothing comes */
+        c->progress.parts[i].seen_ms = cp_now_mono_ms();
+    if (seek->cnt > 0 && (error = rd_kafka_seek_partitions(c->rk, seek, SEEK_TIMEOUT_MS))) {
+        snprintf(c->err, c->errsz, "cannot read partitions again: %s",
+                 rd_kafka_error_string(error));
+        c->fatal = 1; /* a restart reads them from the commits, which held */
+        goto done;
+    }
+    for (int i = 0; i < seek->cnt; i++) {
+        if (seek->elems[i].err) {
+            snprintf(c->err, c->errsz, "cannot read partition %d again: %s",
+                     (int)seek->elems[i].partition, rd_kafka_err2str(seek->elems[i].err));
+            c->fatal = 1;
+        }
+    }
+    set_paused(c, 0);
+done:
+    free(handled);
+    if (error)
+        rd_kafka_error_destroy(error);
+    if (at)
+        rd_kafka_topic_partition_list_destroy(at);
+    if (seek)
+        rd_kafka_topic_partition_list_destroy(seek);
 }
 
 static void service(cp_consumer *c) {
@@ -405,7 +501,7 @@ static int subscribe(cp_consumer *c) {
 static void shutdown_clients(cp_consumer *c) {
     if (c->rk) {
         judge_polled(c);
-        if (cp_applier_store(&c->apply) != 0)
+        if (cp_applier_flush(&c->apply) != 0) /* in hand, and the writes behind */
             cp_warn("batch in hand not stored (%s); it is replayed on restart",
                     c->engine.redis.err);
         cp_engine_housekeeping(&c->engine); /* boards, acknowledged messages */
@@ -461,6 +557,9 @@ int cp_consumer_run(const cp_config *cfg, cp_metrics *metrics, cp_health *health
             c.fatal = 1;
         pump(&c); /* stores the previous batch while threads decode this one */
         cp_judge_finish(&c.judge);
+        note_backlog(&c);
+        if (cp_engine_lost_behind(&c.engine))
+            rewind_partitions(&c);
         service(&c);
     }
     if (!c.fatal) {

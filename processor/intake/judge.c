@@ -68,6 +68,8 @@ static void judge_message(cp_judge *j, const rd_kafka_message_t *m, cp_event *ev
     cp_partition *part = cp_progress_find(j->progress, m->partition);
     if (!part) /* not ours any more (revoked while in hand) */
         return;
+    if (part->first_read < 0)
+        part->first_read = m->offset;
     part->read_next = m->offset + 1;
     part->seen_ms = j->judged_ms;
     if (d->reject == CP_OK && m->key_len > j->limits.max_bytes) {

@@ -57,6 +57,8 @@ int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *co
         part->handled_clock = part->clock_ms;
         part->committed_clock = part->clock_ms;
         part->read_next = part->next;
+        part->first_read = -1;
+        part->hold = -1;
         if ((size_t)tp->partition + 1 > p->nslot)
             p->nslot = (size_t)tp->partition + 1;
     }
@@ -135,14 +137,44 @@ size_t cp_progress_pending_total(const cp_progress *p) {
     return total;
 }
 
+void cp_progress_holds_clear(cp_progress *p) {
+    for (size_t i = 0; i < p->n; i++)
+        p->parts[i].hold = -1;
+}
+
+void cp_progress_hold(cp_progress *p, int32_t partition, int64_t offset, int64_t clock_ms) {
+    cp_partition *part = cp_progress_find(p, partition);
+    if (part && offset >= 0 && (part->hold < 0 || offset < part->hold)) {
+        part->hold = offset;
+        part->hold_clock = clock_ms;
+    }
+}
+
 int64_t cp_progress_safe(const cp_partition *part, int64_t *clock_ms) {
+    int64_t safe = part->next;
+    *clock_ms = part->handled_clock;
     if (part->count > 0) {
         const cp_pending *e = &part->pend[part->head];
         *clock_ms = e->clock_before;
-        return e->offset;
+        safe = e->offset;
     }
-    *clock_ms = part->handled_clock;
-    return part->next;
+    return safe;
+}
+
+/* Add (partition, offset) with the clock as commit metadata to list. */
+static void add_position(rd_kafka_topic_partition_list_t *list, const char *topic,
+                         int32_t partition, int64_t offset, int64_t clock) {
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(list, topic, partition);
+    tp->offset = offset;
+    if (clock == CP_CLOCK_UNSET)
+        return;
+    char md[64];
+    int n = snprintf(md, sizeof(md), "cp1 clock=%" PRId64, clock);
+    tp->metadata = malloc((size_t)n);
+    if (tp->metadata) {
+        memcpy(tp->metadata, md, (size_t)n);
+        tp->metadata_size = (size_t)n;
+    }
 }
 
 rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const char *topic,
@@ -156,20 +188,29 @@ rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const c
             continue;
         if (!list)
             list = rd_kafka_topic_partition_list_new((int)p->n);
-        rd_kafka_topic_partition_t *tp =
-            rd_kafka_topic_partition_list_add(list, topic, part->partition);
-        tp->offset = safe;
-        if (clock != CP_CLOCK_UNSET) {
-            char md[64];
-            int n = snprintf(md, sizeof(md), "cp1 clock=%" PRId64, clock);
-            tp->metadata = malloc((size_t)n);
-            if (tp->metadata) {
-                memcpy(tp->metadata, md, (size_t)n);
-                tp->metadata_size = (size_t)n;
-            }
-        }
+        add_position(list, topic, part->partition, safe, clock);
         part->committed = safe;
         part->committed_clock = clock;
+    }
+    return list;
+}
+
+rd_kafka_topic_partition_list_t *cp_progress_positions(const cp_progress *p, const char *topic) {
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)p->n + 1);
+    for (size_t i = 0; list && i < p->n; i++) {
+        const cp_partition *part = &p->parts[i];
+        int64_t clock;
+        int64_t safe = cp_progress_safe(part, &clock);
+        if (part->hold >= 0 && (safe < 0 || part->hold < safe)) {
+            clock = part->hold_clock;
+            safe = part->hold;
+        }
+        if (safe >= 0)
+            add_position(list, topic, part->partition, safe, clock);
+        else
+            add_position(list, topic, part->partition,
+                         part->first_read >= 0 ? part->first_read : RD_KAFKA_OFFSET_INVALID,
+                         CP_CLOCK_UNSET);
     }
     return list;
 }

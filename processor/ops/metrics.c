@@ -159,6 +159,8 @@ void cp_metrics_summary(const cp_metrics_values *v, char *buf, size_t size) {
                   {"replayed", v->replayed},
                   {"agent_writes", v->agent_writes},
                   {"slides", v->slides},
+                  {"writes_deferred", v->writes_deferred},
+                  {"rewinds", v->rewinds},
                   {"stale", v->stale},
                   {"redis_roundtrips", v->redis_roundtrips},
                   {"redis_commands", v->redis_commands},

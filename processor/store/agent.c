@@ -11,7 +11,7 @@
 
 void cp_agent_delta_reset(cp_agent_delta *d) {
     d->applied = d->duplicates = d->skipped = d->team_changed = d->day_rolled = 0;
-    d->nbuckets = d->ndropped = d->noffsets = d->nnew_ids = d->ids_pruned = 0;
+    d->nbuckets = d->ndropped = d->noffsets = d->nnew_ids = d->ids_pruned = d->id_used = 0;
 }
 
 void cp_agent_delta_free(cp_agent_delta *d) {
@@ -19,11 +19,14 @@ void cp_agent_delta_free(cp_agent_delta *d) {
     free(d->dropped);
     free(d->offsets);
     free(d->new_ids);
+    free(d->id_text);
     memset(d, 0, sizeof(*d));
 }
 
+/* Events mostly come in time order: the bucket written last is looked at
+ * first. */
 static int note_bucket(cp_agent_delta *d, int64_t b) {
-    for (size_t i = 0; i < d->nbuckets; i++)
+    for (size_t i = d->nbuckets; i-- > 0;)
         if (d->buckets[i] == b)
             return 0;
     if (cp_grow(d->buckets, d->capbuckets, d->nbuckets + 1) != 0)
@@ -45,6 +48,21 @@ static int note_offset(cp_agent_delta *d, int32_t partition, int64_t offset) {
     return 0;
 }
 
+const char *cp_delta_id_text(const cp_agent_delta *d, const cp_delta_id *id) {
+    return d->id_text + id->off;
+}
+
+static int note_id(cp_agent_delta *d, const cp_event *ev) {
+    size_t len = (size_t)ev->event_id_len;
+    if (cp_grow(d->new_ids, d->capnew_ids, d->nnew_ids + 1) != 0 ||
+        cp_grow(d->id_text, d->id_cap, d->id_used + len) != 0)
+        return -1;
+    memcpy(d->id_text + d->id_used, ev->event_id, len);
+    d->new_ids[d->nnew_ids++] = (cp_delta_id){d->id_used, ev->event_id_len, ev->ts_ms};
+    d->id_used += len;
+    return 0;
+}
+
 /* ---- the agent ------------------------------------------------------------ */
 
 cp_agent *cp_agent_new(const char *id, size_t len) {
@@ -57,6 +75,7 @@ cp_agent *cp_agent_new(const char *id, size_t len) {
     a->outbox_indexed = -1;
     a->as_of = CP_NO_CLOCK;
     a->slot = -1;
+    a->behind = -1;
     cp_wstore_init(&a->w);
     return a;
 }
@@ -85,6 +104,7 @@ int cp_agent_take_over(cp_agent *a, int nrules) {
     a->indexed_partition = keep.indexed_partition;
     a->outbox_indexed = keep.outbox_indexed;
     a->slot = keep.slot;
+    a->behind = keep.behind;
     a->next = keep.next;
     memcpy(a->boards.team, keep.boards.team, sizeof(a->boards.team));
     memcpy(a->boards.prev_team, keep.boards.prev_team, sizeof(a->boards.prev_team));
@@ -145,9 +165,8 @@ int cp_agent_apply(cp_agent *a, const cp_windows *ws, const cp_event *ev, int32_
     }
     /* seen before the horizon: it counts again, from its new ts on */
     if (cp_keyset_put(&a->ids, ev->event_id, ev->event_id_len, ev->ts_ms) < 0 ||
-        cp_grow(d->new_ids, d->capnew_ids, d->nnew_ids + 1) != 0)
+        note_id(d, ev) != 0)
         return -1;
-    d->new_ids[d->nnew_ids++] = ev;
     if (ev->team_id_len && strcmp(a->team, ev->team_id) != 0) {
         memcpy(a->team, ev->team_id, (size_t)ev->team_id_len + 1);
         d->team_changed = 1;

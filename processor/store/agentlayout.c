@@ -321,8 +321,8 @@ static int id_ops(enc *e, const cp_agent *a, const cp_agent_delta *d) {
     }
     int64_t horizon = a->as_of - e->l->lateness_ms;
     for (size_t i = 0; i < d->nnew_ids; i++) {
-        const cp_event *ev = d->new_ids[i];
-        if (ev->ts_ms >= horizon && zadd_id(e, ev->event_id, ev->event_id_len, ev->ts_ms) != 0)
+        const cp_delta_id *id = &d->new_ids[i];
+        if (id->ts >= horizon && zadd_id(e, cp_delta_id_text(d, id), (size_t)id->len, id->ts) != 0)
             return -1;
     }
     if (d->ids_pruned == 0)

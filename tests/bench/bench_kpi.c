@@ -589,6 +589,7 @@ int main(int argc, char **argv) {
     printf("%-46s %12.2f\n", "Redis CPU per event (user+sys), median us",
            median(cpu, rounds) * 1e6 / n);
     printf("%-46s %12.4f\n", "agent writes per event", (double)v.agent_writes / n);
+    printf("%-46s %12.4f\n", "  writes left behind per event", (double)v.writes_deferred / n);
     printf("%-46s %12.4f\n", "  of which slides of quiet agents", (double)v.slides / n);
     printf("%-46s %12.4f\n", "alerts and rewards per event", (double)(v.alerts + v.rewards) / n);
     printf("%-46s %12.4f\n", "leaderboard commands per event", (double)v.board_ops / n);

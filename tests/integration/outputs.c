@@ -3,6 +3,7 @@
 #include "outputs.h"
 
 #include <check.h>
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,10 +394,9 @@ static int64_t committed_total(rd_kafka_t *rk, int partitions) {
     return sum;
 }
 
-int out_wait_committed(const h_env *e, const char *group, int partitions, int64_t target,
-                       const h_proc *proc, int timeout_ms) {
+/* A client that reads the group's committed offsets. */
+static rd_kafka_t *group_reader(const h_env *e, const char *group) {
     char err[256];
-    int rc = -1;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     ck_assert(rd_kafka_conf_set(conf, "bootstrap.servers", e->brokers, err, sizeof(err)) ==
               RD_KAFKA_CONF_OK);
@@ -404,6 +404,37 @@ int out_wait_committed(const h_env *e, const char *group, int partitions, int64_
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     ck_assert_msg(rk != NULL, "%s", err);
+    return rk;
+}
+
+/* Partitions whose resume position in Redis (resume.h: cp:resume:pN o) is
+ * below the group's committed offset: a write was left behind there
+ * (engine.h: write-behind) and a new owner must read from it. */
+static int partitions_held(const h_env *e, const char *group, int partitions) {
+    rd_kafka_t *rk = group_reader(e, group);
+    redisContext *rc = h_redis_connect(e);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    int held = 0;
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, OUT_TOPIC, p);
+    ck_assert_int_eq(rd_kafka_committed(rk, l, 5000), 0);
+    for (int i = 0; i < l->cnt; i++) {
+        redisReply *r = redisCommand(rc, "HGET cp:resume:p%d o", (int)l->elems[i].partition);
+        ck_assert(r != NULL);
+        if (r->type == REDIS_REPLY_STRING && r->len > 0 && atoll(r->str) < l->elems[i].offset)
+            held++;
+        freeReplyObject(r);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    redisFree(rc);
+    rd_kafka_destroy(rk);
+    return held;
+}
+
+int out_wait_committed(const h_env *e, const char *group, int partitions, int64_t target,
+                       const h_proc *proc, int timeout_ms) {
+    int rc = -1;
+    rd_kafka_t *rk = group_reader(e, group);
     int64_t deadline = mono_ms() + timeout_ms;
     for (;;) {
         if (committed_total(rk, partitions) >= target) {
@@ -468,6 +499,11 @@ static int fault(out_stream *s, const out_run *r, h_env *e, h_proc *run, const c
             snprintf(why, whysz, "killed after the end of the input: not mid-stream");
             return -1;
         }
+        /* committed in Kafka, not yet in Redis: the restart must find it */
+        if (partitions_held(e, r->name, partitions) == 0) {
+            snprintf(why, whysz, "killed with no write left behind: write-behind not exercised");
+            return -1;
+        }
         h_run_start(e, run, cfg, r->name, "run2");
         return 0;
     }
@@ -524,8 +560,9 @@ cleanup:
 
 /* The (last) processor's own account of the run. */
 static void print_summary(const char *label, const h_proc *run) {
-    static const char *const fields[] = {"consumed", "applied", "duplicates", "replayed",
-                                         "redis_failures"};
+    static const char *const fields[] = {"consumed",        "applied",        "duplicates",
+                                         "replayed",        "redis_failures", "agent_writes",
+                                         "writes_deferred", "rewinds"};
     json_t *j = h_run_summary(run);
     fprintf(stderr, "%s: processor summary:", label);
     for (size_t i = 0; j && i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -557,6 +594,14 @@ int out_run_stream(out_stream *s, const out_run *r, int partitions, out_result *
     }
     res->seconds = (double)(mono_ms() - t0) / 1000.0;
     print_summary(r->name, &run);
+    json_t *sum = h_run_summary(&run);
+    if (rc == 0 && r->mode == OUT_KILL9 &&
+        json_integer_value(json_object_get(sum, "rewinds")) < 1) {
+        snprintf(why, whysz, "the restart did not read from the positions left behind (see %s)",
+                 run.log);
+        rc = -1;
+    }
+    json_decref(sum);
     res->alert_msgs = out_read(&e, "agent-alerts", "alert_id", res->alerts, &res->copies_differ);
     res->reward_msgs =
         out_read(&e, "agent-rewards", "reward_id", res->rewards, &res->copies_differ);
