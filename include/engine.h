@@ -20,63 +20,36 @@
 #include "buddies.h"
 #include "config.h"
 #include "decoder.h"
+#include "holds.h"
 #include "outbox.h"
 #include "redis_io.h"
-#include "resume.h"
 #include "window.h"
 
-/* A partition's event-time clock after the batch, and where its handled
- * messages end, just before the batch (progress.h): the offset (-1
- * unknown) and the clock there. */
-typedef struct cp_part_clock {
-    int32_t partition;
-    int64_t clock_ms;
-    int64_t before_ms;
-    int64_t handled;
-} cp_part_clock;
+/* Messages unread on a partition (at most batch_max) that make a backlog
+ * there: live traffic that just arrived is written at once. */
+#define CP_BEHIND_MIN_WAITING 1000
 
-/* Write-behind (processor.write_behind_s). While a backlog lasts, an agent
- * whose step changed something need not be written at once: what its
- * steps changed accumulates in its record, and its partition's commit is
- * held at its first event not written (with the clock just before it, as
- * progress.h commits), so a crash replays it from there. It is written
- * when the backlog ends (a batch that is not a backlog, or none), when
- * write_behind_s of its partition's event time passed since that first
- * event, when it deferred CP_BEHIND_EVENTS_MAX events, when its key moves
- * partition, and on revoke and shutdown. Outputs stay a function of the
- * input (contract 3): the steps are the same, only the writes wait.
+/* Write-behind (processor.write_behind_s; README "Write-behind"). While a
+ * backlog lasts on its partition, an agent whose step changed something need not be
+ * written at once: what its steps change accumulates in its record
+ * (holds.h), which holds its partition at its first event not written
+ * (with the clock just before it). It is written when the backlog ends (a
+ * batch that is not a backlog, or an empty one), when write_behind_s of
+ * its partition's event time passed since that first event, when it has
+ * CP_BEHIND_EVENTS_MAX events waiting, when its key moves partition, and
+ * on revoke and shutdown. Outputs stay a function of the input (contract
+ * 3): the steps are the same, only the writes wait.
  *
- * Kafka's commits follow progress all the same (contract 7); each round
- * writes, with its agents, the lowest hold of every partition whose hold
- * moved to Redis (resume.h), where a new owner finds it. An agent whose
- * record is lost (its write failed or was refused as stale: it was
- * evicted) leaves its hold behind (lost), and so does a last owner's
- * position below the committed offset (found when the partition is
- * claimed): the batch fails with CP_ENGINE_BEHIND_LOST and the caller
- * reads the partitions again from the holds (cp_engine_holds,
- * cp_engine_rewind; replays are skipped by offset). */
-#define CP_BEHIND_EVENTS_MAX 4096
-typedef struct cp_behind {
-    cp_agent *agent;
-    cp_step step;      /* what its steps changed since its last write */
-    int32_t partition; /* its first event not written: partition, offset, */
-    int64_t offset;    /* the clock just before it (the commit's metadata) */
-    int64_t clock_before;
-    int64_t since_ms; /* and the partition clock just after it */
-    int events;       /* events deferred */
-} cp_behind;
-
-/* A partition's resume position as this owner keeps it (resume.h). */
-typedef struct cp_part_resume {
-    int64_t epoch;        /* this owner's claim; 0 not yet claimed */
-    int64_t start;        /* the committed offset it was assigned at; -1 none */
-    int64_t reread_until; /* read again (a rewind): until handled reaches this, what is
-                             handled is held too (-1: not) */
-    cp_hold written;      /* what Redis holds (offset -1: nothing), when known */
-    int written_known;
-    int sending; /* a write of `sent` is in the pipeline */
-    cp_hold sent;
-} cp_part_resume;
+ * Kafka's commits follow progress all the same (contract 7): each round
+ * writes, with its agents and before its messages count as handled, the
+ * lowest hold of every partition whose holds moved to Redis (resume.h),
+ * where a new owner finds it. An agent behind that leaves the cache
+ * unwritten (its batch failed, its write was refused as stale) leaves its
+ * hold as lost, and so does a last owner's position below the committed
+ * offset (found when the partition is claimed): the batch fails with
+ * CP_ENGINE_BEHIND_LOST and the caller reads the partitions again from the
+ * holds (cp_engine_holds, cp_engine_rewind; replays are skipped by
+ * offset). */
 
 typedef struct cp_engine_stats {
     uint64_t applied;         /* events that changed state */
@@ -123,11 +96,7 @@ typedef struct cp_engine {
     cp_part_clock *index_pending;
     size_t nindex_pending, capindex_pending;
     cp_part_clock *assigned; /* every assigned partition */
-    cp_part_resume *resume;  /* ... and its resume position (same index) */
-    size_t nassigned, capassigned, capresume;
-    int resume_dirty; /* holds changed since the resume positions were planned */
-    cp_hold *hold_at; /* scratch: the lowest hold by partition id */
-    size_t caphold_at;
+    size_t nassigned, capassigned;
     int reindex;         /* a failed batch evicted agents: read the indexes again */
     size_t housekeeping; /* replies pending at the head of the pipeline */
     cp_step_ctx step;
@@ -143,14 +112,11 @@ typedef struct cp_engine {
         char id[CP_AGENT_ID_MAX + 1];
     } * idle; /* agents evicted as idle, still in their partition's index */
     size_t nidle, capidle;
-    /* write-behind: agents whose changes wait (agent->behind indexes them),
-     * and holds of deferred agents that were evicted */
-    int64_t write_behind_ms; /* 0: every batch writes every agent it changed */
-    int backlog;             /* the batch being submitted is part of a backlog */
-    cp_behind *behind;
-    size_t nbehind, capbehind;
-    cp_hold *lost;
-    size_t nlost, caplost;
+    /* write-behind: agents whose changes wait, holds, resume positions */
+    int64_t write_behind_ms;    /* 0: every batch writes every agent it changed */
+    int64_t behind_min_waiting; /* messages unread on a partition that make a backlog */
+    int backlog;                /* the batch being submitted is part of a backlog */
+    cp_holds holds;
     int64_t min_due;      /* no cached agent out of a batch is due earlier */
     int64_t swept_bucket; /* bucket of the latest clock when idle agents were last looked for */
     /* per-batch scratch */
@@ -171,7 +137,8 @@ typedef struct cp_engine {
     int64_t *clock_at;   /* partition id -> its clock in this batch */
     int64_t *before_at;  /* ... and where its handled messages end: the clock */
     int64_t *handled_at; /* ... and the offset */
-    size_t nclock_at, capclock_at, capbefore_at, caphandled_at;
+    uint8_t *defer_at;   /* ... may its writes be left behind (messages wait, claimed) */
+    size_t nclock_at, capclock_at, capbefore_at, caphandled_at, capdefer_at;
     cp_engine_stats stats;
     /* why the last batch was not stored (CP_ENGINE_STORED when it was) */
     cp_engine_failure failure;
@@ -235,12 +202,12 @@ int cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n);
 
 /* Read the partitions again (CP_ENGINE_BEHIND_LOST): forget every cached
  * agent, those behind and the lost holds, and read the partitions'
- * indexes again; the caller seeks each partition to its position with the
- * holds (cp_engine_holds) and drops what it has in hand. handled: where
- * each partition's handled messages ended before (cp_part_clock.handled):
- * until the reading passes it again, what is handled stays held in Redis
+ * indexes again; the caller seeks each partition to from[i] (its position
+ * with the holds: cp_engine_holds) and drops what it has in hand. until:
+ * where each partition's handled messages ended before; until reading
+ * passes it again, where the handled messages end stays held in Redis
  * (resume.h). */
-void cp_engine_rewind(cp_engine *e, const cp_part_clock *handled, size_t n);
+void cp_engine_rewind(cp_engine *e, const cp_hold *from, const int64_t *until, size_t n);
 
 /* Partitions were revoked: forget every cached agent (those behind
  * included: the caller flushed them first, or they are held in Redis),

@@ -32,8 +32,9 @@ typedef struct cp_partition {
     int64_t read_next;       /* offset after the last message taken from Kafka */
     int64_t seen_ms;         /* monotonic ms a message of it was last taken (or assigned) */
     int64_t first_read;      /* offset of the first message taken since assigned; -1 none */
-    int64_t hold;            /* the engine holds the commit here (engine.h); -1 none */
-    int64_t hold_clock;      /* ... with this clock */
+    int64_t waiting;         /* messages known unread behind read_next (watermarks) */
+    int64_t hold;            /* the engine holds a write behind from here (engine.h); -1 none */
+    int64_t hold_clock;      /* ... with the clock before it */
     cp_pending *pend;        /* ring of in-flight dead letters, ascending */
     size_t head, count, cap;
 } cp_partition;
@@ -75,10 +76,12 @@ void cp_progress_pending_done(cp_progress *p, uint64_t generation, int32_t parti
 /* Number of dead letters still in flight over all partitions. */
 size_t cp_progress_pending_total(const cp_progress *p);
 
-/* Holds on the read positions (engine.h: write-behind), for
- * cp_progress_positions only (commits follow progress: contract 7): forget
- * them all, then lower a partition's to offset (with the clock just before
- * it). */
+/* Holds (engine.h: write-behind): where a write behind starts. They move
+ * the positions of cp_progress_positions; commits follow progress
+ * (contract 7), except that a partition that is caught up (waiting 0)
+ * while it holds a write behind is not committed until that write is done,
+ * so that lag 0 means stored. Forget them all, then lower a partition's to
+ * offset (with the clock just before it). */
 void cp_progress_holds_clear(cp_progress *p);
 void cp_progress_hold(cp_progress *p, int32_t partition, int64_t offset, int64_t clock_ms);
 
@@ -93,10 +96,10 @@ rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const c
                                                          int force);
 
 /* Where every assigned partition must be read again from to lose nothing
- * (a rewind): the lower of its safe position and its hold, with the clock
- * there as metadata; the first
- * offset taken when nothing was handled; RD_KAFKA_OFFSET_INVALID when
- * nothing was taken. NULL on out of memory; the caller destroys it. */
+ * (a rewind): its safe position, or the first offset taken when nothing
+ * was handled, or its hold when that is lower, with the clock there as
+ * metadata; RD_KAFKA_OFFSET_INVALID when nothing was taken (reading has
+ * not started). NULL on out of memory; the caller destroys it. */
 rd_kafka_topic_partition_list_t *cp_progress_positions(const cp_progress *p, const char *topic);
 
 /* Forget what was committed for a partition so the next tick resends. */

@@ -69,12 +69,16 @@ int cp_engine_init(cp_engine *e, const cp_config *cfg, char *err, size_t errsz) 
     e->cfg = cfg;
     e->lateness_ms = (int64_t)cfg->lateness_s * 1000;
     e->write_behind_ms = (int64_t)cfg->write_behind_s * 1000;
+    /* a backlog, not live traffic just arrived: a batch's worth, or 1,000 */
+    e->behind_min_waiting =
+        cfg->batch_max < CP_BEHIND_MIN_WAITING ? cfg->batch_max : CP_BEHIND_MIN_WAITING;
     cp_windows_from_config(&e->ws, cfg);
     cp_agentmap_init(&e->agents);
     e->step = (cp_step_ctx){&e->ws, &cfg->rules, cfg->daily_cap, e->lateness_ms};
     if (cp_redis_url_parse(cfg->redis_url, &url, err, errsz) != 0)
         return -1;
     cp_redis_init(&e->redis, &url, cfg->redis_timeout_ms);
+    cp_holds_init(&e->holds);
     if (cp_store_init(&e->store, &e->redis, cfg, &e->ws) != 0 || cp_resume_init(&e->redis) != 0) {
         snprintf(err, errsz, "cannot register Redis scripts");
         return -1;
@@ -87,10 +91,7 @@ void cp_engine_free(cp_engine *e) {
         cp_step_free(&e->work[i].step);
         cp_outbox_free(&e->work[i].msgs);
     }
-    for (size_t i = 0; i < e->nbehind; i++)
-        cp_step_free(&e->behind[i].step);
-    free(e->behind);
-    free(e->lost);
+    cp_holds_free(&e->holds);
     cp_outbox_free(&e->out);
     cp_outbox_free(&e->acked);
     cp_board_ops_free(&e->board_ops);
@@ -107,8 +108,7 @@ void cp_engine_free(cp_engine *e) {
     free(e->clock_at);
     free(e->before_at);
     free(e->handled_at);
-    free(e->resume);
-    free(e->hold_at);
+    free(e->defer_at);
     cp_agentmap_free(&e->agents);
     cp_store_free(&e->store);
     cp_redis_close(&e->redis);
@@ -130,11 +130,7 @@ static cp_work *add_work(cp_engine *e, cp_agent *a) {
     w->done = 0;
     w->commands = 0;
     cp_outbox_clear(&w->msgs);
-    if (a->behind >= 0) { /* what its earlier steps changed: this step adds to it */
-        cp_step tmp = w->step;
-        w->step = e->behind[a->behind].step;
-        e->behind[a->behind].step = tmp;
-    }
+    cp_holds_take(&e->holds, a, &w->step); /* a step behind adds to what waits */
     a->slot = (int32_t)e->nwork++;
     return w;
 }
@@ -146,42 +142,11 @@ static void clear_work(cp_engine *e) {
     e->nwork = 0;
 }
 
-/* ---- write-behind (engine.h) ------------------------------------------------- */
-
-/* The agent's write is done: its record and its hold go. */
-static void release_behind(cp_engine *e, cp_agent *a) {
-    if (a->behind < 0)
-        return;
-    size_t i = (size_t)a->behind;
-    cp_step_free(&e->behind[i].step);
-    e->behind[i] = e->behind[--e->nbehind];
-    if (i < e->nbehind)
-        e->behind[i].agent->behind = (int32_t)i;
-    a->behind = -1;
-    e->resume_dirty = 1;
-}
-
-/* An agent behind leaves the cache unwritten: its hold stays, as lost. */
-static void lose_behind(cp_engine *e, cp_agent *a) {
-    if (a->behind < 0)
-        return;
-    const cp_behind *b = &e->behind[a->behind];
-    size_t i = 0;
-    while (i < e->nlost && e->lost[i].partition != b->partition)
-        i++;
-    if (i == e->nlost) /* room kept when the record was made (keep_behind) */
-        e->lost[e->nlost++] = (cp_hold){b->partition, b->offset, b->clock_before};
-    else if (b->offset < e->lost[i].offset) {
-        e->lost[i] = (cp_hold){b->partition, b->offset, b->clock_before};
-    }
-    release_behind(e, a);
-}
-
 /* Drop an agent from the cache; its work item forgets it. */
 static void evict(cp_engine *e, cp_work *w) {
     if (!w->agent)
         return;
-    lose_behind(e, w->agent);
+    cp_holds_lose(&e->holds, w->agent);
     w->agent->slot = -1;
     cp_agentmap_remove(&e->agents, w->agent);
     w->agent = NULL;
@@ -374,210 +339,84 @@ static int plan_due(cp_engine *e) {
 
 /* ---- write-behind: deciding ----------------------------------------------------- */
 
-/* The partition's clock just before batch event i (engine.h: a hold). */
-static int64_t clock_before(const cp_engine *e, const cp_batch_event *evs, int32_t i) {
-    int32_t p = evs[i].partition, pos = e->pos[i];
-    if (pos > 0)
-        return e->lanes[p].clock[pos - 1];
-    return p >= 0 && (size_t)p < e->nclock_at ? e->before_at[p] : CP_NO_CLOCK;
+/* May partition p's writes be left behind in this batch? */
+static int defer_on(const cp_engine *e, int32_t p) {
+    return p >= 0 && (size_t)p < e->nclock_at && e->defer_at[p];
 }
 
-/* May w's write wait (engine.h: write-behind)? A slide alone is written
- * at once (it holds no offset), and so is an agent taken over. */
+/* Has a's write waited long enough (write_behind_s of its partition's
+ * event time since its first event not written)? */
+static int waited_enough(const cp_engine *e, const cp_behind *b) {
+    int64_t clock = clock_of(e, b->first.partition);
+    return clock != CP_NO_CLOCK && b->since_ms != CP_NO_CLOCK &&
+           clock - b->since_ms >= e->write_behind_ms;
+}
+
+/* May w's write wait (engine.h: write-behind)? Only while messages wait
+ * on its partition, which is claimed (resume.h). A slide alone is written
+ * at once (it holds no offset), and so is an agent taken over, or lost
+ * before in this assignment. */
 static int may_defer(const cp_engine *e, const cp_work *w, const cp_batch_event *evs) {
     const cp_agent *a = w->agent;
-    if (!e->backlog || e->write_behind_ms <= 0 || a->takeover || !w->one_partition)
+    if (!e->backlog || e->write_behind_ms <= 0 || a->takeover || !w->one_partition ||
+        !cp_holds_may_keep(&e->holds, a))
         return 0;
-    if (a->behind < 0)
-        return w->head >= 0 && w->nevents <= CP_BEHIND_EVENTS_MAX;
-    const cp_behind *b = &e->behind[a->behind];
-    return (w->head < 0 || evs[w->head].partition == b->partition) &&
-           b->events + w->nevents <= CP_BEHIND_EVENTS_MAX &&
-           clock_of(e, b->partition) - b->since_ms < e->write_behind_ms;
+    const cp_behind *b = cp_holds_record(&e->holds, a);
+    if (!b)
+        return w->head >= 0 && w->nevents <= CP_BEHIND_EVENTS_MAX &&
+               defer_on(e, evs[w->head].partition);
+    return (w->head < 0 || evs[w->head].partition == b->first.partition) &&
+           defer_on(e, b->first.partition) && b->events + w->nevents <= CP_BEHIND_EVENTS_MAX &&
+           !waited_enough(e, b);
 }
 
-/* Leave w's write behind: what its step changed goes to the agent's record
- * (made, with its hold, at its first deferred event). 0, or -1 when no
- * room for a record (the write is then done now). */
+/* Leave w's write behind (holds.h). A new record holds its partition from
+ * where the batch starts there, not from its own first event: its
+ * deadlines may pass at points of the lane before that (another agent's
+ * events), and a replay from its event would evaluate them elsewhere.
+ * 0, or -1 when there is no room (it is written now). */
 static int keep_behind(cp_engine *e, cp_work *w, const cp_batch_event *evs) {
-    cp_agent *a = w->agent;
-    if (a->behind < 0) {
-        /* room for its hold among the lost, should it be evicted unwritten */
-        if (cp_grow(e->behind, e->capbehind, e->nbehind + 1) != 0 ||
-            cp_grow(e->lost, e->caplost, e->nlost + e->nbehind + 1) != 0)
-            return -1;
-        cp_behind *b = &e->behind[e->nbehind];
-        memset(b, 0, sizeof(*b));
-        b->agent = a;
-        b->partition = evs[w->head].partition;
-        b->offset = evs[w->head].offset;
-        b->clock_before = clock_before(e, evs, w->head);
-        b->since_ms = evs[w->head].clock_ms;
-        a->behind = (int32_t)e->nbehind++;
-        e->resume_dirty = 1;
+    cp_hold first = {-1, -1, CP_NO_CLOCK};
+    int64_t since = CP_NO_CLOCK;
+    if (w->head >= 0) {
+        const cp_batch_event *be = &evs[w->head];
+        int32_t p = be->partition;
+        if (p < 0 || (size_t)p >= e->nclock_at || e->handled_at[p] < 0 ||
+            e->handled_at[p] > be->offset)
+            return -1; /* where the batch starts there is unknown: written now */
+        first = (cp_hold){p, e->handled_at[p], e->before_at[p]};
+        since = be->clock_ms;
     }
-    cp_behind *b = &e->behind[a->behind];
-    cp_step tmp = b->step;
-    b->step = w->step;
-    w->step = tmp;
-    b->events += w->nevents;
+    if (cp_holds_keep(&e->holds, w->agent, &w->step, &first, since, w->nevents) != 0)
+        return -1;
     e->stats.deferred++;
     return 0;
 }
 
-/* Work items for every agent behind (the backlog ended). */
-static int plan_flush(cp_engine *e) {
-    for (size_t i = 0; i < e->nbehind; i++)
-        if (e->behind[i].agent->slot < 0 && !add_work(e, e->behind[i].agent))
+/* Work items for the agents behind that are due: all of them (the
+ * backlog ended), or those whose partition caught up or who waited
+ * enough. */
+static int plan_flush(cp_engine *e, int all) {
+    for (size_t i = 0; i < e->holds.n; i++) {
+        const cp_behind *b = &e->holds.v[i];
+        if (b->agent->slot < 0 &&
+            (all || !defer_on(e, b->first.partition) || waited_enough(e, b)) &&
+            !add_work(e, b->agent))
             return -1;
-    return 0;
-}
-
-/* ---- resume positions (resume.h) ------------------------------------------- */
-
-/* Lower *h to (offset, clock) when that is below it (or it holds none). */
-static void lower(cp_hold *h, int64_t offset, int64_t clock_ms) {
-    if (offset >= 0 && (h->offset < 0 || offset < h->offset)) {
-        h->offset = offset;
-        h->clock_ms = clock_ms;
     }
-}
-
-static int64_t handled_of(const cp_engine *e, int32_t partition) {
-    return partition >= 0 && (size_t)partition < e->nclock_at ? e->handled_at[partition] : -1;
-}
-
-static int64_t before_of(const cp_engine *e, int32_t partition) {
-    return partition >= 0 && (size_t)partition < e->nclock_at ? e->before_at[partition]
-                                                              : CP_NO_CLOCK;
-}
-
-/* The lowest hold of each assigned partition, into e->hold_at (by
- * partition id): agents behind, lost ones, and while a partition is read
- * again, where its handled messages end. -1 on out of memory. */
-static int lowest_holds(cp_engine *e) {
-    size_t np = 0;
-    for (size_t i = 0; i < e->nassigned; i++)
-        if ((size_t)e->assigned[i].partition + 1 > np)
-            np = (size_t)e->assigned[i].partition + 1;
-    if (np > 0 && cp_grow(e->hold_at, e->caphold_at, np) != 0)
-        return -1;
-    for (size_t p = 0; p < np; p++)
-        e->hold_at[p] = (cp_hold){(int32_t)p, -1, CP_NO_CLOCK};
-    for (size_t i = 0; i < e->nbehind; i++) {
-        const cp_behind *b = &e->behind[i];
-        if ((size_t)b->partition < np)
-            lower(&e->hold_at[b->partition], b->offset, b->clock_before);
-    }
-    for (size_t i = 0; i < e->nlost; i++)
-        if ((size_t)e->lost[i].partition < np)
-            lower(&e->hold_at[e->lost[i].partition], e->lost[i].offset, e->lost[i].clock_ms);
-    for (size_t i = 0; i < e->nassigned; i++) {
-        cp_part_resume *r = &e->resume[i];
-        int32_t p = e->assigned[i].partition;
-        int64_t handled = handled_of(e, p);
-        if (r->reread_until >= 0 && handled >= r->reread_until)
-            r->reread_until = -1; /* read again past where it was */
-        if (r->reread_until >= 0)
-            lower(&e->hold_at[p], handled, before_of(e, p));
-    }
-    return 0;
-}
-
-/* Does a resume position want writing? */
-static int resume_wanted(const cp_engine *e) {
-    if (e->resume_dirty)
-        return 1;
-    for (size_t i = 0; i < e->nassigned; i++)
-        if (e->resume[i].epoch > 0 &&
-            (!e->resume[i].written_known || e->resume[i].reread_until >= 0))
-            return 1;
-    return 0;
-}
-
-/* Pipeline the resume position of every claimed partition whose lowest
- * hold is not what Redis holds. */
-static int append_resume(cp_engine *e) {
-    if (!resume_wanted(e))
-        return 0;
-    if (lowest_holds(e) != 0)
-        return -1;
-    e->resume_dirty = 0;
-    for (size_t i = 0; i < e->nassigned; i++) {
-        cp_part_resume *r = &e->resume[i];
-        const cp_hold *want = &e->hold_at[e->assigned[i].partition];
-        if (r->epoch == 0 || (r->written_known && r->written.offset == want->offset &&
-                              (want->offset < 0 || r->written.clock_ms == want->clock_ms)))
-            continue;
-        cp_resume_append_write(&e->redis, e->cfg->redis_prefix, r->epoch, want);
-        r->sending = 1;
-        r->sent = *want;
-    }
-    return 0;
-}
-
-/* Read the replies of the resume positions sent. 0, or -1 (the
- * connection broke, an error, or a newer owner claimed a partition). */
-static int read_resume(cp_engine *e) {
-    int rc = 0;
-    for (size_t i = 0; i < e->nassigned; i++) {
-        cp_part_resume *r = &e->resume[i];
-        if (!r->sending)
-            continue;
-        r->sending = 0;
-        int written = rc < 0 ? -1 : cp_resume_read_write(&e->redis);
-        if (written == 0)
-            snprintf(e->redis.err, sizeof(e->redis.err),
-                     "partition %d was claimed by another owner", (int)e->assigned[i].partition);
-        if (written != 1) {
-            r->written_known = 0;
-            rc = -1;
-            continue;
-        }
-        r->written = r->sent;
-        r->written_known = 1;
-    }
-    return rc;
-}
-
-/* Claim partition i's resume position (resume.h): a position the last
- * owner left below the committed offset is lost to this owner: it must
- * read from there (CP_ENGINE_BEHIND_LOST). 0, or -1 when Redis failed. */
-static int claim_resume(cp_engine *e, size_t i) {
-    cp_part_resume *r = &e->resume[i];
-    cp_hold found;
-    if (r->epoch > 0)
-        return 0;
-    if (cp_resume_claim(&e->redis, e->cfg->redis_prefix, e->assigned[i].partition, &r->epoch,
-                        &found) != 0)
-        return -1;
-    e->resume_dirty = 1;
-    if (found.offset < 0 || r->start < 0 || found.offset >= r->start)
-        return 0;
-    if (cp_grow(e->lost, e->caplost, e->nlost + 1) != 0)
-        return -1;
-    e->lost[e->nlost++] = found;
-    cp_info("partition %d: its last owner left writes behind from offset %lld (committed %lld)",
-            (int)found.partition, (long long)found.offset, (long long)r->start);
     return 0;
 }
 
 size_t cp_engine_behind(const cp_engine *e) {
-    return e->nbehind;
+    return e->holds.n;
 }
 
 void cp_engine_holds(const cp_engine *e, void (*fn)(void *ctx, const cp_hold *h), void *ctx) {
-    for (size_t i = 0; i < e->nbehind; i++) {
-        const cp_behind *b = &e->behind[i];
-        cp_hold h = {b->partition, b->offset, b->clock_before};
-        fn(ctx, &h);
-    }
-    for (size_t i = 0; i < e->nlost; i++)
-        fn(ctx, &e->lost[i]);
+    cp_holds_each(&e->holds, fn, ctx);
 }
 
 int cp_engine_lost_behind(const cp_engine *e) {
-    return e->nlost > 0;
+    return cp_holds_any_lost(&e->holds);
 }
 
 /* ---- write ----------------------------------------------------------------- */
@@ -653,7 +492,8 @@ static void deleted(void *ctx, const char *agent, const char *id) {
  * when they need renewing). Deletions of
  * acknowledged messages and idle agents' index entries go first. */
 static int append_round(cp_engine *e) {
-    if (append_resume(e) != 0) {
+    if (cp_holds_append(&e->holds, &e->redis, e->cfg->redis_prefix, e->handled_at, e->before_at,
+                        e->nclock_at) != 0) {
         fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory planning the resume positions");
         return -1;
     }
@@ -693,7 +533,11 @@ static int append_round(cp_engine *e) {
  * stored item are ready to produce. */
 static int read_round(cp_engine *e) {
     int stale = 0;
-    if (read_resume(e) != 0)
+    char why[96];
+    int held = cp_holds_read(&e->holds, &e->redis, why, sizeof(why));
+    if (held == -2)
+        fail_as(e, CP_ENGINE_STALE_REFUSED, why);
+    if (held != 0)
         return -1;
     for (; e->housekeeping > 0; e->housekeeping--) {
         redisReply *r = cp_redis_read(&e->redis);
@@ -717,7 +561,7 @@ static int read_round(cp_engine *e) {
             continue;
         }
         w->done = 2;
-        release_behind(e, w->agent);
+        cp_holds_release(&e->holds, w->agent);
         count_outcome(e, w);
         if (cp_boards_plan(w->agent, &e->ws, &e->cfg->scorecard, !w->agent->boards.synced,
                            &e->board_ops) != 0)
@@ -786,9 +630,8 @@ static void index_agent(void *ctx, const char *id, size_t len) {
 static int load_index(cp_engine *e) {
     if (e->nindex_pending == 0)
         return 0;
-    for (size_t i = 0; i < e->nassigned; i++) /* before any write of theirs */
-        if (claim_resume(e, i) != 0)
-            goto fail;
+    if (cp_holds_claim(&e->holds, &e->redis, e->cfg->redis_prefix) != 0)
+        goto fail; /* before any write of their agents */
     for (size_t i = 0; i < e->nindex_pending; i++) {
         const cp_part_clock *pc = &e->index_pending[i];
         if (pc->clock_ms != CP_NO_CLOCK &&
@@ -816,17 +659,15 @@ fail:
 
 int cp_engine_assign(cp_engine *e, const cp_part_clock *partitions, size_t n) {
     if (cp_grow(e->index_pending, e->capindex_pending, n) != 0 ||
-        cp_grow(e->assigned, e->capassigned, n) != 0 || cp_grow(e->resume, e->capresume, n) != 0)
+        cp_grow(e->assigned, e->capassigned, n) != 0 ||
+        cp_holds_assign(&e->holds, partitions, n) != 0) /* claimed with the index */
         return -1;
-    for (size_t i = 0; i < n; i++) /* claimed with the index (load_index) */
-        e->resume[i] = (cp_part_resume){0, partitions[i].handled, -1, {0, -1, CP_NO_CLOCK}, 0,
-                                        0, {0, -1, CP_NO_CLOCK}};
     memcpy(e->index_pending, partitions, n * sizeof(*partitions));
     e->nindex_pending = n;
     e->min_due = INT64_MIN;        /* the agents it loads are looked at in the next batch */
     for (size_t i = 0; i < n; i++) /* no pruning when read again: reindex() */
         e->assigned[i] = (cp_part_clock){partitions[i].partition, CP_NO_CLOCK, CP_NO_CLOCK,
-                                         partitions[i].handled};
+                                         partitions[i].handled, 0};
     e->nassigned = n;
     return 0;
 }
@@ -850,23 +691,23 @@ static int reindex(cp_engine *e) {
 static void forget_agents(cp_engine *e) {
     if (e->inflight)
         fail_batch(e);
-    for (size_t i = 0; i < e->nbehind; i++) {
-        e->behind[i].agent->behind = -1;
-        cp_step_free(&e->behind[i].step);
-    }
-    e->nbehind = 0;
-    e->nlost = 0;
-    e->resume_dirty = 1;
+    cp_holds_forget(&e->holds);
     cp_agentmap_clear(&e->agents);
 }
 
-void cp_engine_rewind(cp_engine *e, const cp_part_clock *handled, size_t n) {
+void cp_engine_rewind(cp_engine *e, const cp_hold *from, const int64_t *until, size_t n) {
     forget_agents(e);
-    for (size_t i = 0; i < e->nassigned; i++)
-        for (size_t k = 0; k < n; k++)
-            if (handled[k].partition == e->assigned[i].partition &&
-                handled[k].handled > e->resume[i].reread_until)
-                e->resume[i].reread_until = handled[k].handled;
+    cp_holds_reread(&e->holds, from, until, n);
+    /* the handled messages end where reading starts again, until the next
+     * batch says more (the resume positions are written from these) */
+    for (size_t i = 0; i < n; i++) {
+        int32_t p = from[i].partition;
+        if (p >= 0 && (size_t)p < e->nclock_at) {
+            e->handled_at[p] = from[i].offset;
+            e->before_at[p] = from[i].clock_ms;
+            e->defer_at[p] = 0;
+        }
+    }
     e->reindex = 1; /* their quiet agents are read again (claims stay) */
     e->min_due = INT64_MIN;
 }
@@ -889,18 +730,23 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
             need = (size_t)clocks[i].partition + 1;
     if (cp_grow(e->clock_at, e->capclock_at, need) != 0 ||
         cp_grow(e->before_at, e->capbefore_at, need) != 0 ||
-        cp_grow(e->handled_at, e->caphandled_at, need) != 0)
+        cp_grow(e->handled_at, e->caphandled_at, need) != 0 ||
+        cp_grow(e->defer_at, e->capdefer_at, need) != 0)
         return -1;
     for (size_t i = 0; i < need; i++) {
         e->clock_at[i] = e->before_at[i] = CP_NO_CLOCK;
         e->handled_at[i] = -1;
+        e->defer_at[i] = 0;
     }
     for (size_t i = 0; i < n; i++) {
-        if (clocks[i].partition < 0)
+        int32_t p = clocks[i].partition;
+        if (p < 0)
             continue;
-        e->clock_at[clocks[i].partition] = clocks[i].clock_ms;
-        e->before_at[clocks[i].partition] = clocks[i].before_ms;
-        e->handled_at[clocks[i].partition] = clocks[i].handled;
+        e->clock_at[p] = clocks[i].clock_ms;
+        e->before_at[p] = clocks[i].before_ms;
+        e->handled_at[p] = clocks[i].handled;
+        e->defer_at[p] =
+            clocks[i].waiting >= e->behind_min_waiting && cp_holds_claimed(&e->holds, p);
     }
     e->nclock_at = need;
     return 0;
@@ -908,11 +754,7 @@ static int keep_clocks(cp_engine *e, const cp_part_clock *clocks, size_t n) {
 
 static void fail_batch(cp_engine *e) {
     e->housekeeping = 0;
-    for (size_t i = 0; i < e->nassigned; i++)
-        if (e->resume[i].sending) { /* unknown: written again */
-            e->resume[i].sending = 0;
-            e->resume[i].written_known = 0;
-        }
+    cp_holds_unsent(&e->holds);
     e->nidle = 0;
     /* idempotent: send them again, before any planned since (the later
      * op of an agent on a board decides its entry) */
@@ -946,13 +788,13 @@ int cp_engine_submit(cp_engine *e, const cp_batch_event *evs, size_t n, const cp
         fail_from_redis(e);
         return -1;
     }
-    if (e->nlost > 0) { /* a last owner's writes behind: read from its position */
+    if (cp_holds_any_lost(&e->holds)) { /* a last owner's writes behind: read from there */
         fail_as(e, CP_ENGINE_BEHIND_LOST, "writes left behind by the partition's last owner");
         return -1;
     }
     e->evs = evs;
     if (keep_clocks(e, clocks, nclocks) != 0 || group(e, evs, n) != 0 ||
-        build_lanes(e, evs, n) != 0 || plan_due(e) != 0 || (!backlog && plan_flush(e) != 0)) {
+        build_lanes(e, evs, n) != 0 || plan_due(e) != 0 || plan_flush(e, !backlog) != 0) {
         fail_as(e, CP_ENGINE_NO_MEMORY, "out of memory planning the batch");
         goto fail;
     }
@@ -974,7 +816,7 @@ int cp_engine_complete(cp_engine *e) {
     e->failure = CP_ENGINE_STORED;
     int stale = read_round(e);
     for (int attempt = 0; stale > 0 && attempt < STALE_RETRIES; attempt++) {
-        if (e->nlost > 0) /* their earlier events are not in hand */
+        if (cp_holds_any_lost(&e->holds)) /* their earlier events are not in hand */
             break;
         if (refresh_stale(e) != 0 || load_work(e) != 0)
             goto fail;
@@ -983,7 +825,7 @@ int cp_engine_complete(cp_engine *e) {
         stale = read_round(e);
     }
     if (stale != 0) {
-        if (e->nlost > 0)
+        if (cp_holds_any_lost(&e->holds))
             fail_as(e, CP_ENGINE_BEHIND_LOST,
                     "a write left behind was refused as stale: its partition is read again");
         else if (stale > 0)
@@ -1030,8 +872,9 @@ static cp_agent *cached_agent(void *ctx, const char *agent) {
 }
 
 int cp_engine_housekeeping(cp_engine *e) {
-    if (e->inflight || (e->acked.n == 0 && e->nidle == 0 && e->board_ops.n == 0 &&
-                        e->store.drained.n == 0 && e->store.ndeleting == 0 && !resume_wanted(e)))
+    if (e->inflight ||
+        (e->acked.n == 0 && e->nidle == 0 && e->board_ops.n == 0 && e->store.drained.n == 0 &&
+         e->store.ndeleting == 0 && !cp_holds_wanted(&e->holds)))
         return 0;
     if (cp_redis_ensure(&e->redis) != 0)
         return -1;

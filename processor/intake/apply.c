@@ -55,9 +55,11 @@ static void count_engine(cp_applier *a, const cp_engine_stats *last, uint64_t rt
 /* Partition clocks as the engine takes them. */
 static size_t part_clocks(const cp_progress *p, cp_part_clock *out) {
     size_t n = 0;
-    for (size_t i = 0; i < p->n; i++) /* CP_CLOCK_UNSET is CP_NO_CLOCK */
-        out[n++] = (cp_part_clock){p->parts[i].partition, p->parts[i].clock_ms,
-                                   p->parts[i].handled_clock, p->parts[i].next};
+    for (size_t i = 0; i < p->n; i++) { /* CP_CLOCK_UNSET is CP_NO_CLOCK */
+        const cp_partition *part = &p->parts[i];
+        out[n++] = (cp_part_clock){part->partition, part->clock_ms, part->handled_clock,
+                                   part->next >= 0 ? part->next : part->first_read, part->waiting};
+    }
     return n;
 }
 

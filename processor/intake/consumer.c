@@ -66,7 +66,6 @@ typedef struct cp_consumer {
     int64_t next_commit_ms;
     int64_t next_stats_ms;
     cp_metrics_values last_stats; /* counters at the last progress line */
-    int gathered_full;            /* the last gather filled the batch */
     int fatal;
     char *err;
     size_t errsz;
@@ -102,6 +101,7 @@ static void note_holds(cp_consumer *c) {
 
 /* Commit what is safely handled. sync: wait for the broker's answer. */
 static void commit_progress(cp_consumer *c, int sync) {
+    note_holds(c);
     rd_kafka_topic_partition_list_t *list =
         cp_progress_commit_list(&c->progress, c->cfg->input_topic, 0);
     if (!list)
@@ -214,8 +214,9 @@ static void take_positions(cp_consumer *c, const rd_kafka_topic_partition_list_t
         const cp_partition *part = cp_progress_find(&c->progress, parts->elems[i].partition);
         int64_t clock = part && part->clock_ms != CP_CLOCK_UNSET ? part->clock_ms : CP_NO_CLOCK;
         if (clocks)
-            clocks[i] = (cp_part_clock){parts->elems[i].partition, clock, clock,
-                                        parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1};
+            clocks[i] =
+                (cp_part_clock){parts->elems[i].partition, clock, clock,
+                                parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1, 0};
     }
     if (!clocks || cp_engine_assign(&c->engine, clocks, (size_t)parts->cnt) != 0)
         cp_error("out of memory noting the assigned partitions: their quiet agents are read "
@@ -328,24 +329,25 @@ static void gather(cp_consumer *c) {
         cp_judge_hold(&c->judge, m, cp_now_mono_ms());
         timeout = 0;
     }
-    c->gathered_full = !cp_judge_room(&c->judge);
 }
 
-/* Does a backlog wait behind the batch just judged: it filled, or a
- * batch's worth of messages waits unread (the watermarks of the last
- * fetches; no request is sent)? Its writes may then be left behind
- * (engine.h: write-behind). */
+/* What waits unread behind the batch just judged, per partition (the
+ * watermarks of the last fetches; no request is sent): where messages
+ * wait, writes may be left behind (engine.h: write-behind). The batch is
+ * part of a backlog when any partition waits. */
 static void note_backlog(cp_consumer *c) {
     int64_t waiting = 0;
     for (size_t i = 0; i < c->progress.n; i++) {
-        const cp_partition *p = &c->progress.parts[i];
+        cp_partition *p = &c->progress.parts[i];
         int64_t lo = -1, hi = -1;
+        p->waiting = 0;
         if (rd_kafka_get_watermark_offsets(c->rk, c->cfg->input_topic, p->partition, &lo, &hi) ==
                 RD_KAFKA_RESP_ERR_NO_ERROR &&
             p->read_next >= 0 && hi > p->read_next)
-            waiting += hi - p->read_next;
+            p->waiting = hi - p->read_next;
+        waiting += p->waiting;
     }
-    c->apply.batch.backlog = c->gathered_full || waiting >= c->cfg->batch_max;
+    c->apply.batch.backlog = waiting > 0;
 }
 
 /* Agents whose writes the engine left behind were lost (engine.h): every
@@ -356,9 +358,10 @@ static void rewind_partitions(cp_consumer *c) {
     note_holds(c);
     rd_kafka_topic_partition_list_t *at = cp_progress_positions(&c->progress, c->cfg->input_topic);
     rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(at ? at->cnt : 1);
-    cp_part_clock *handled = malloc(sizeof(*handled) * (c->progress.n + 1));
+    cp_hold *from = malloc(sizeof(*from) * (c->progress.n + 1));
+    int64_t *until = malloc(sizeof(*until) * (c->progress.n + 1));
     rd_kafka_error_t *error = NULL;
-    if (!at || !seek || !handled) {
+    if (!at || !seek || !from || !until) {
         snprintf(c->err, c->errsz, "out of memory reading partitions again");
         c->fatal = 1;
         goto done;
@@ -370,11 +373,18 @@ static void rewind_partitions(cp_consumer *c) {
     cp_warn("writes left behind were lost (%s); reading %d partition(s) again from their holds",
             c->engine.err, seek->cnt);
     c->local.rewinds++;
-    for (size_t i = 0; i < c->progress.n && i < (size_t)at->cnt; i++) /* where they were */
-        handled[i] = (cp_part_clock){c->progress.parts[i].partition, CP_NO_CLOCK, CP_NO_CLOCK,
-                                     c->progress.parts[i].next};
+    size_t n = 0; /* from where, and until where they were handled */
+    for (int i = 0; i < at->cnt && n < c->progress.n; i++) {
+        const cp_partition *part = cp_progress_find(&c->progress, at->elems[i].partition);
+        int64_t clock = CP_NO_CLOCK;
+        if (!part || at->elems[i].offset < 0)
+            continue;
+        cp_progress_metadata_parse(at->elems[i].metadata, at->elems[i].metadata_size, &clock);
+        from[n] = (cp_hold){part->partition, at->elems[i].offset, clock};
+        until[n++] = part->next;
+    }
     discard_batch(c);
-    cp_engine_rewind(&c->engine, handled, c->progress.n);
+    cp_engine_rewind(&c->engine, from, until, n);
     cp_applier_reset(&c->apply);
     if (cp_progress_assign(&c->progress, at) != 0) {
         snprintf(c->err, c->errsz, "out of memory reading partitions again");
@@ -398,7 +408,8 @@ static void rewind_partitions(cp_consumer *c) {
     }
     set_paused(c, 0);
 done:
-    free(handled);
+    free(from);
+    free(until);
     if (error)
         rd_kafka_error_destroy(error);
     if (at)

@@ -58,6 +58,7 @@ int cp_progress_assign(cp_progress *p, const rd_kafka_topic_partition_list_t *co
         part->committed_clock = part->clock_ms;
         part->read_next = part->next;
         part->first_read = -1;
+        part->waiting = 0;
         part->hold = -1;
         if ((size_t)tp->partition + 1 > p->nslot)
             p->nslot = (size_t)tp->partition + 1;
@@ -186,6 +187,8 @@ rd_kafka_topic_partition_list_t *cp_progress_commit_list(cp_progress *p, const c
         int64_t safe = cp_progress_safe(part, &clock);
         if (safe < 0 || (!force && safe <= part->committed && clock == part->committed_clock))
             continue;
+        if (!force && part->hold >= 0 && part->waiting == 0)
+            continue; /* caught up, a write behind: committed once it is done */
         if (!list)
             list = rd_kafka_topic_partition_list_new((int)p->n);
         add_position(list, topic, part->partition, safe, clock);
@@ -200,17 +203,17 @@ rd_kafka_topic_partition_list_t *cp_progress_positions(const cp_progress *p, con
     for (size_t i = 0; list && i < p->n; i++) {
         const cp_partition *part = &p->parts[i];
         int64_t clock;
-        int64_t safe = cp_progress_safe(part, &clock);
-        if (part->hold >= 0 && (safe < 0 || part->hold < safe)) {
-            clock = part->hold_clock;
-            safe = part->hold;
+        int64_t at = cp_progress_safe(part, &clock);
+        if (at < 0) { /* nothing handled: from the first offset taken */
+            at = part->first_read >= 0 ? part->first_read : RD_KAFKA_OFFSET_INVALID;
+            clock = CP_CLOCK_UNSET;
         }
-        if (safe >= 0)
-            add_position(list, topic, part->partition, safe, clock);
-        else
-            add_position(list, topic, part->partition,
-                         part->first_read >= 0 ? part->first_read : RD_KAFKA_OFFSET_INVALID,
-                         CP_CLOCK_UNSET);
+        /* nothing taken: reading has not started, a hold cannot move it on */
+        if (at >= 0 && part->hold >= 0 && part->hold < at) {
+            at = part->hold;
+            clock = part->hold_clock;
+        }
+        add_position(list, topic, part->partition, at, clock);
     }
     return list;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agentlayout.h"
+#include "log.h"
 #include "luascripts.h"
 
 int cp_resume_init(cp_redis *r) {
@@ -33,12 +34,16 @@ int cp_resume_claim(cp_redis *r, const char *prefix, int32_t partition, int64_t 
     cp_redis_appendf(r, "HMGET " CP_KEY_RESUME " o c", prefix, (int)partition);
     if (cp_redis_flush(r) != 0 || !(inc = cp_redis_read(r)) || !(get = cp_redis_read(r)))
         goto done;
-    if (inc->type != REDIS_REPLY_INTEGER || get->type != REDIS_REPLY_ARRAY || get->elements != 2 ||
-        field(get->element[0], &found->offset, &has_offset) != 0 ||
-        field(get->element[1], &found->clock_ms, &has_clock) != 0) {
-        snprintf(r->err, sizeof(r->err), "resume position of partition %d is malformed",
+    if (inc->type != REDIS_REPLY_INTEGER || get->type != REDIS_REPLY_ARRAY || get->elements != 2) {
+        snprintf(r->err, sizeof(r->err), "claiming partition %d: unexpected replies",
                  (int)partition);
         goto done;
+    }
+    if (field(get->element[0], &found->offset, &has_offset) != 0 ||
+        field(get->element[1], &found->clock_ms, &has_clock) != 0) {
+        /* not ours to guess: a claim that failed forever would stop the floor */
+        cp_error("the resume position of partition %d is malformed: ignored", (int)partition);
+        has_offset = has_clock = 0;
     }
     if (!has_offset)
         found->offset = -1;

@@ -28,6 +28,7 @@ int main(void) {
     srunner_add_suite(sr, agentlayout_suite());
     srunner_add_suite(sr, kindstate_suite());
     srunner_add_suite(sr, numfmt_suite());
+    srunner_add_suite(sr, holds_suite());
     srunner_run_all(sr, CK_NORMAL);
     int ran = srunner_ntests_run(sr), failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -26,5 +26,6 @@ Suite *produce_suite(void);
 Suite *agentlayout_suite(void);
 Suite *kindstate_suite(void);
 Suite *numfmt_suite(void);
+Suite *holds_suite(void);
 
 #endif

@@ -109,6 +109,75 @@ START_TEST(test_commit_list_only_moves_forward) {
 }
 END_TEST
 
+/* Holds (engine.h: write-behind) move the positions a rewind reads from,
+ * never the commits (contract 7). */
+START_TEST(test_positions_take_the_lower_hold_commits_do_not) {
+    cp_progress p;
+    assign_two(&p);
+    cp_partition *p0 = cp_progress_find(&p, 0), *p1 = cp_progress_find(&p, 1);
+    p0->first_read = 0; /* read from the start, nothing committed */
+    cp_progress_handled(p0, 9, 700);
+    cp_progress_handled(p1, 120, 6000);
+    cp_progress_holds_clear(&p);
+    cp_progress_hold(&p, 0, 6, 600);
+    cp_progress_hold(&p, 0, 8, 650);    /* higher: the lower one stays */
+    cp_progress_hold(&p, 1, 130, 7000); /* above the safe position: no effect */
+    cp_progress_hold(&p, 5, 1, 1);      /* not assigned: ignored */
+    p0->waiting = 500;                  /* a backlog on 0; 1 has caught up */
+    rd_kafka_topic_partition_list_t *l = cp_progress_commit_list(&p, "t", 0);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_int_eq(l->cnt, 1);              /* 1 caught up with a write behind: not yet */
+    ck_assert_int_eq(l->elems[0].offset, 10); /* progress, not the hold */
+    rd_kafka_topic_partition_list_destroy(l);
+    l = cp_progress_positions(&p, "t");
+    ck_assert_int_eq(l->cnt, 2);
+    int64_t clock;
+    ck_assert_int_eq(l->elems[0].offset, 6);
+    ck_assert_int_eq(
+        cp_progress_metadata_parse(l->elems[0].metadata, l->elems[0].metadata_size, &clock), 0);
+    ck_assert_int_eq(clock, 600); /* the clock just before the held offset */
+    ck_assert_int_eq(l->elems[1].offset, 121);
+    rd_kafka_topic_partition_list_destroy(l);
+    cp_progress_holds_clear(&p); /* written */
+    l = cp_progress_positions(&p, "t");
+    ck_assert_int_eq(l->elems[0].offset, 10);
+    rd_kafka_topic_partition_list_destroy(l);
+    l = cp_progress_commit_list(&p, "t", 0);
+    ck_assert_int_eq(l->cnt, 1);
+    ck_assert_int_eq(l->elems[0].partition, 1);
+    ck_assert_int_eq(l->elems[0].offset, 121);
+    rd_kafka_topic_partition_list_destroy(l);
+    cp_progress_clear(&p);
+}
+END_TEST
+
+/* Nothing handled since the assignment: a rewind reads again from the first
+ * offset taken (or leaves the position to auto.offset.reset). */
+START_TEST(test_positions_without_progress) {
+    cp_progress p;
+    assign_two(&p);
+    rd_kafka_topic_partition_list_t *l = cp_progress_positions(&p, "t");
+    ck_assert_int_eq(l->elems[0].offset, RD_KAFKA_OFFSET_INVALID);
+    ck_assert_int_eq(l->elems[1].offset, 100); /* committed, nothing handled since */
+    rd_kafka_topic_partition_list_destroy(l);
+    cp_progress_hold(&p, 0, 10, 900); /* nothing taken: a hold cannot move it on */
+    l = cp_progress_positions(&p, "t");
+    ck_assert_int_eq(l->elems[0].offset, RD_KAFKA_OFFSET_INVALID);
+    rd_kafka_topic_partition_list_destroy(l);
+    cp_progress_find(&p, 0)->first_read = 42;
+    l = cp_progress_positions(&p, "t");
+    ck_assert_int_eq(l->elems[0].offset, 10); /* the hold is lower */
+    rd_kafka_topic_partition_list_destroy(l);
+    cp_progress_holds_clear(&p);
+    cp_progress_hold(&p, 0, 50, 900); /* above the first offset taken: not from there */
+    l = cp_progress_positions(&p, "t");
+    ck_assert_int_eq(l->elems[0].offset, 42);
+    ck_assert_int_eq(l->elems[0].metadata_size, 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    cp_progress_clear(&p);
+}
+END_TEST
+
 START_TEST(test_metadata_parse_rejects_garbage) {
     int64_t clock;
     ck_assert_int_eq(cp_progress_metadata_parse("", 0, &clock), -1);
@@ -128,6 +197,8 @@ Suite *progress_suite(void) {
     tcase_add_test(tc, test_stale_generation_ignored);
     tcase_add_test(tc, test_commit_list_only_moves_forward);
     tcase_add_test(tc, test_metadata_parse_rejects_garbage);
+    tcase_add_test(tc, test_positions_take_the_lower_hold_commits_do_not);
+    tcase_add_test(tc, test_positions_without_progress);
     suite_add_tcase(s, tc);
     return s;
 }
