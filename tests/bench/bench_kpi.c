@@ -23,7 +23,9 @@
  * and prints events/s of each per round, the median ratios, Redis round
  * trips and commands per event, agent writes per event, Redis CPU (INFO cpu,
  * user + sys) per event and bytes per agent in Redis. The machine is shared and noisy: each round
- * pairs a baseline with the processors measured right after it. */
+ * pairs a baseline with the processors measured right after it. BENCH_DECODE_THREADS,
+ * BENCH_BATCH_MAX and BENCH_WRITE_BEHIND_S set processor.decode_threads, batch_max and
+ * write_behind_s. */
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -283,14 +285,17 @@ static double processor(const char *brokers, const char *redis, long n, int roun
                             "\"log\":{\"level\":\"warn\"}}"
                           : "{\"kafka\":{\"properties\":{\"session.timeout.ms\":\"6000\"}},"
                             "\"log\":{\"level\":\"warn\"}}";
-    if (cp_config_load_string(&c.cfg, cfg, err, sizeof(err)) != 0 ||
-        cp_config_set(&c.cfg, "kafka.group_id", group, err, sizeof(err)) != 0 ||
-        (getenv("BENCH_DECODE_THREADS") &&
-         cp_config_set(&c.cfg, "processor.decode_threads", getenv("BENCH_DECODE_THREADS"), err,
-                       sizeof(err)) != 0) ||
-        (getenv("BENCH_BATCH_MAX") &&
-         cp_config_set(&c.cfg, "processor.batch_max", getenv("BENCH_BATCH_MAX"), err,
-                       sizeof(err)) != 0) ||
+    /* settings a run may change from the environment */
+    static const char *const from_env[][2] = {{"BENCH_DECODE_THREADS", "processor.decode_threads"},
+                                              {"BENCH_BATCH_MAX", "processor.batch_max"},
+                                              {"BENCH_WRITE_BEHIND_S", "processor.write_behind_s"}};
+    if (cp_config_load_string(&c.cfg, cfg, err, sizeof(err)) != 0)
+        die(err);
+    for (size_t i = 0; i < sizeof(from_env) / sizeof(from_env[0]); i++)
+        if (getenv(from_env[i][0]) &&
+            cp_config_set(&c.cfg, from_env[i][1], getenv(from_env[i][0]), err, sizeof(err)) != 0)
+            die(err);
+    if (cp_config_set(&c.cfg, "kafka.group_id", group, err, sizeof(err)) != 0 ||
         cp_config_set(&c.cfg, "kafka.brokers", brokers, err, sizeof(err)) != 0 ||
         cp_config_set(&c.cfg, "redis.url", redis, err, sizeof(err)) != 0 ||
         cp_config_validate(&c.cfg, err, sizeof(err)) != 0)
