@@ -352,10 +352,14 @@ static int waited_enough(const cp_engine *e, const cp_behind *b) {
            clock - b->since_ms >= e->write_behind_ms;
 }
 
+/* The partition w's events came from, or a quiet agent's own. */
+static int32_t work_partition(const cp_work *w, const cp_batch_event *evs) {
+    return w->head >= 0 ? evs[w->head].partition : w->agent->partition;
+}
+
 /* May w's write wait (engine.h: write-behind)? Only while messages wait
- * on its partition, which is claimed (resume.h). A slide alone is written
- * at once (it holds no offset), and so is an agent taken over, or lost
- * before in this assignment. */
+ * on its partition, which is claimed (resume.h); not for an agent taken
+ * over, or lost before in this assignment. */
 static int may_defer(const cp_engine *e, const cp_work *w, const cp_batch_event *evs) {
     const cp_agent *a = w->agent;
     if (!e->backlog || e->write_behind_ms <= 0 || a->takeover || !w->one_partition ||
@@ -363,8 +367,7 @@ static int may_defer(const cp_engine *e, const cp_work *w, const cp_batch_event 
         return 0;
     const cp_behind *b = cp_holds_record(&e->holds, a);
     if (!b)
-        return w->head >= 0 && w->nevents <= CP_BEHIND_EVENTS_MAX &&
-               defer_on(e, evs[w->head].partition);
+        return w->nevents <= CP_BEHIND_EVENTS_MAX && defer_on(e, work_partition(w, evs));
     return (w->head < 0 || evs[w->head].partition == b->first.partition) &&
            defer_on(e, b->first.partition) && b->events + w->nevents <= CP_BEHIND_EVENTS_MAX &&
            !waited_enough(e, b);
@@ -373,19 +376,19 @@ static int may_defer(const cp_engine *e, const cp_work *w, const cp_batch_event 
 /* Leave w's write behind (holds.h). A new record holds its partition from
  * where the batch starts there, not from its own first event: its
  * deadlines may pass at points of the lane before that (another agent's
- * events), and a replay from its event would evaluate them elsewhere.
- * 0, or -1 when there is no room (it is written now). */
+ * events; a quiet agent's slide has no event at all), and a replay must
+ * evaluate them at the same points. 0, or -1 when there is no room (it is
+ * written now). */
 static int keep_behind(cp_engine *e, cp_work *w, const cp_batch_event *evs) {
     cp_hold first = {-1, -1, CP_NO_CLOCK};
     int64_t since = CP_NO_CLOCK;
-    if (w->head >= 0) {
-        const cp_batch_event *be = &evs[w->head];
-        int32_t p = be->partition;
+    if (!cp_holds_record(&e->holds, w->agent)) {
+        int32_t p = work_partition(w, evs);
         if (p < 0 || (size_t)p >= e->nclock_at || e->handled_at[p] < 0 ||
-            e->handled_at[p] > be->offset)
+            (w->head >= 0 && e->handled_at[p] > evs[w->head].offset))
             return -1; /* where the batch starts there is unknown: written now */
         first = (cp_hold){p, e->handled_at[p], e->before_at[p]};
-        since = be->clock_ms;
+        since = w->head >= 0 ? evs[w->head].clock_ms : lane_end(e, p);
     }
     if (cp_holds_keep(&e->holds, w->agent, &w->step, &first, since, w->nevents) != 0)
         return -1;
