@@ -152,14 +152,13 @@ void cp_progress_hold(cp_progress *p, int32_t partition, int64_t offset, int64_t
 }
 
 int64_t cp_progress_safe(const cp_partition *part, int64_t *clock_ms) {
-    int64_t safe = part->next;
-    *clock_ms = part->handled_clock;
     if (part->count > 0) {
         const cp_pending *e = &part->pend[part->head];
         *clock_ms = e->clock_before;
-        safe = e->offset;
+        return e->offset;
     }
-    return safe;
+    *clock_ms = part->handled_clock;
+    return part->next;
 }
 
 /* Add (partition, offset) with the clock as commit metadata to list. */
